@@ -1,0 +1,577 @@
+#include "config.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "signame.h"
+
+#define MAX_GRACE_SECONDS 86400u
+#define MAX_VERBOSE 3
+
+/* Where each setting came from, for messages that name the variable or flag. */
+struct sources {
+	const char *drop, *add;
+	bool kill_group;
+};
+
+static int fail(struct config_error *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct config_error *err, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	err->status = status;
+	return -1;
+}
+
+/* tini and dumb-init exit 1 on a usage error; capinit's contract says 2. */
+static int usage_status(const struct config *cfg)
+{
+	return cfg->personality == PERSONALITY_CAPINIT ? 2 : 1;
+}
+
+enum personality personality_from_argv0(const char *argv0)
+{
+	if (argv0 == NULL)
+		return PERSONALITY_CAPINIT;
+	const char *base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	if (strcmp(base, "tini") == 0 || strcmp(base, "tini-static") == 0 ||
+	    strcmp(base, "docker-init") == 0)
+		return PERSONALITY_TINI;
+	if (strcmp(base, "dumb-init") == 0)
+		return PERSONALITY_DUMB_INIT;
+	return PERSONALITY_CAPINIT;
+}
+
+static void set_defaults(struct config *cfg, enum personality p)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->personality = p;
+	cfg->action = ACTION_RUN;
+	cfg->no_new_privs = true;
+	/* tini and dumb-init leave as soon as the child exits. */
+	cfg->grace_seconds = p == PERSONALITY_CAPINIT ? 5 : 0;
+	/* dumb-init's default: the child leads a new session and signals go to
+	 * its whole process group. */
+	cfg->setsid = p == PERSONALITY_DUMB_INIT;
+	for (int i = 0; i < SIGNAL_SLOTS; i++)
+		cfg->rewrite[i] = -1;
+}
+
+/* Unsigned decimal within [0, max]; false otherwise (sign, junk, overflow). */
+static bool parse_uint(const char *s, size_t len, unsigned long long max,
+		       unsigned long long *out)
+{
+	if (len == 0)
+		return false;
+	unsigned long long v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+		if (v > max)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+static int parse_bool(const char *value, const char *source, bool *out,
+		      struct config_error *err)
+{
+	static const char *const yes[] = {"1", "true", "yes"};
+	static const char *const no[] = {"0", "false", "no"};
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return fail(err, 2, "%s: '%s' is not a boolean (use 1 0 true false yes no)", source,
+		    value);
+}
+
+static int parse_bounded(const char *value, const char *source, unsigned long long max,
+			 unsigned long long *out, struct config_error *err)
+{
+	if (!parse_uint(value, strlen(value), max, out))
+		return fail(err, 2, "%s: '%s' is not a whole number from 0 to %llu", source,
+			    value, max);
+	return 0;
+}
+
+/* One side of USER[:GROUP]. */
+static int parse_id(const char *s, size_t len, const char *source, const char *what,
+		    struct id_spec *out, struct config_error *err)
+{
+	int shown = (int)(len > 80 ? 80 : len);
+	if (len == 0)
+		return fail(err, 2, "%s: empty %s", source, what);
+	unsigned long long v;
+	/* uid_t is 32 bits and (uid_t)-1 means "unchanged" to setresuid. */
+	if (parse_uint(s, len, 4294967294ull, &v)) {
+		out->set = true;
+		out->numeric = true;
+		out->id = (uint32_t)v;
+		return 0;
+	}
+	bool digits = true;
+	for (size_t i = 0; i < len; i++)
+		if ((s[i] < '0' || s[i] > '9') && !(i == 0 && (s[i] == '-' || s[i] == '+')))
+			digits = false;
+	if (digits)
+		return fail(err, 2, "%s: %s id '%.*s' is negative or out of range (0 to 4294967294)",
+			    source, what, shown, s);
+	if (s[0] == '-' || len >= ID_NAME_MAX)
+		return fail(err, 2, "%s: '%.*s' is not a valid %s name", source, shown, s, what);
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
+			  (c == '$' && i == len - 1);
+		if (!ok)
+			return fail(err, 2, "%s: '%.*s' is not a valid %s name", source, shown, s,
+				    what);
+	}
+	out->set = true;
+	out->numeric = false;
+	memcpy(out->name, s, len);
+	out->name[len] = '\0';
+	return 0;
+}
+
+static int parse_user(struct config *cfg, const char *value, const char *source,
+		      struct config_error *err)
+{
+	memset(&cfg->user, 0, sizeof cfg->user);
+	memset(&cfg->group, 0, sizeof cfg->group);
+	cfg->user_source = source;
+	const char *colon = strchr(value, ':');
+	size_t ulen = colon ? (size_t)(colon - value) : strlen(value);
+	if (parse_id(value, ulen, source, "user", &cfg->user, err) != 0)
+		return -1;
+	if (colon)
+		return parse_id(colon + 1, strlen(colon + 1), source, "group", &cfg->group,
+				err);
+	return 0;
+}
+
+static int set_caplist(struct config *cfg, bool drop, const char *value, const char *source,
+		       struct sources *src, struct config_error *err)
+{
+	char msg[400];
+	capmask mask;
+	bool all;
+	if (caplist_parse(value, source, drop, &mask, &all, msg, sizeof msg) != 0)
+		return fail(err, 2, "%s", msg);
+	if (drop) {
+		cfg->drop_set = true;
+		cfg->drop = mask;
+		cfg->drop_all = all;
+		src->drop = source;
+	} else {
+		cfg->add_set = true;
+		cfg->add = mask;
+		src->add = source;
+	}
+	return 0;
+}
+
+static int set_verbose(struct config *cfg, const char *value, const char *source,
+		       struct config_error *err)
+{
+	unsigned long long v;
+	if (parse_bounded(value, source, MAX_VERBOSE, &v, err) != 0)
+		return -1;
+	cfg->verbose = (int)v;
+	return 0;
+}
+
+static int set_grace(struct config *cfg, const char *value, const char *source,
+		     struct config_error *err)
+{
+	unsigned long long v;
+	if (parse_bounded(value, source, MAX_GRACE_SECONDS, &v, err) != 0)
+		return -1;
+	cfg->grace_seconds = (unsigned)v;
+	return 0;
+}
+
+/* ---- environment ---------------------------------------------------------- */
+
+static int parse_capinit_var(struct config *cfg, const char *name, const char *value,
+			     struct sources *src, struct config_error *err)
+{
+	bool b;
+	if (strcmp(name, "CAPINIT_CAP_DROP") == 0)
+		return set_caplist(cfg, true, value, "CAPINIT_CAP_DROP", src, err);
+	if (strcmp(name, "CAPINIT_CAP_ADD") == 0)
+		return set_caplist(cfg, false, value, "CAPINIT_CAP_ADD", src, err);
+	if (strcmp(name, "CAPINIT_USER") == 0)
+		return parse_user(cfg, value, "CAPINIT_USER", err);
+	if (strcmp(name, "CAPINIT_NO_NEW_PRIVS") == 0)
+		return parse_bool(value, name, &cfg->no_new_privs, err);
+	if (strcmp(name, "CAPINIT_GRACE") == 0)
+		return set_grace(cfg, value, name, err);
+	if (strcmp(name, "CAPINIT_KILL_GROUP") == 0) {
+		if (parse_bool(value, name, &b, err) != 0)
+			return -1;
+		src->kill_group = b;
+		return 0;
+	}
+	if (strcmp(name, "CAPINIT_VERBOSE") == 0)
+		return set_verbose(cfg, value, name, err);
+	if (strcmp(name, "CAPINIT_PRINT") == 0)
+		return parse_bool(value, name, &cfg->print, err);
+	/* A typo must not silently leave capabilities in place. */
+	return fail(err, 2, "%s: unknown variable (known: CAPINIT_CAP_DROP CAPINIT_CAP_ADD "
+			    "CAPINIT_USER CAPINIT_NO_NEW_PRIVS CAPINIT_GRACE CAPINIT_KILL_GROUP "
+			    "CAPINIT_VERBOSE CAPINIT_PRINT)",
+		    name);
+}
+
+/* tini's and dumb-init's variables, read in every personality with the
+ * leniency of the originals (tini: set at all means on). */
+static void parse_compat_var(struct config *cfg, const char *name, const char *value,
+			     struct sources *src)
+{
+	if (strcmp(name, "TINI_SUBREAPER") == 0) {
+		cfg->subreaper = true;
+	} else if (strcmp(name, "TINI_KILL_PROCESS_GROUP") == 0) {
+		src->kill_group = true;
+	} else if (strcmp(name, "TINI_VERBOSITY") == 0) {
+		/* tini's scale: 1 warnings (its default), 2 info, 3 debug, 4 trace. */
+		unsigned long long v;
+		if (parse_uint(value, strlen(value), 1000, &v))
+			cfg->verbose = v <= 1 ? 0 : (v - 1 > MAX_VERBOSE ? MAX_VERBOSE : (int)v - 1);
+	} else if (strcmp(name, "DUMB_INIT_SETSID") == 0) {
+		if (strcmp(value, "0") == 0)
+			cfg->setsid = false;
+	} else if (strcmp(name, "DUMB_INIT_DEBUG") == 0) {
+		if (strcmp(value, "1") == 0 && cfg->verbose < 2)
+			cfg->verbose = 2; /* debug */
+	}
+}
+
+static int parse_environment(struct config *cfg, char **envp, struct sources *src,
+			     struct config_error *err)
+{
+	for (char **e = envp; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (eq == NULL)
+			continue;
+		char name[64];
+		size_t len = (size_t)(eq - *e);
+		bool ours = strncmp(*e, "CAPINIT_", 8) == 0;
+		if (len >= sizeof name) {
+			if (ours)
+				return fail(err, 2, "%.60s...: unknown variable", *e);
+			continue;
+		}
+		memcpy(name, *e, len);
+		name[len] = '\0';
+		if (ours) {
+			if (parse_capinit_var(cfg, name, eq + 1, src, err) != 0)
+				return -1;
+		} else {
+			parse_compat_var(cfg, name, eq + 1, src);
+		}
+	}
+	return 0;
+}
+
+/* ---- command line --------------------------------------------------------- */
+
+enum opt {
+	OPT_CAP_DROP, OPT_CAP_ADD, OPT_USER, OPT_NO_NEW_PRIVS, OPT_GRACE, OPT_PRINT,
+	OPT_HELP, OPT_VERSION, OPT_VERBOSE, OPT_KILL_GROUP, OPT_SUBREAPER, OPT_PDEATH,
+	OPT_WARN_REAP, OPT_EXIT_ZERO, OPT_LICENSE, OPT_SINGLE_CHILD, OPT_REWRITE,
+};
+
+struct option_def {
+	const char *short_flag; /* "-v", or NULL */
+	const char *long_flag;  /* "--verbose", or NULL */
+	bool has_arg;
+	enum opt id;
+};
+
+/* capinit's own flags first, then tini's and dumb-init's; none collide. The
+ * spellings double as the names used in messages. */
+static const struct option_def options[] = {
+	{NULL, "--cap-drop", true, OPT_CAP_DROP},
+	{NULL, "--cap-add", true, OPT_CAP_ADD},
+	{NULL, "--user", true, OPT_USER},
+	{NULL, "--no-new-privs", true, OPT_NO_NEW_PRIVS},
+	{NULL, "--grace", true, OPT_GRACE},
+	{NULL, "--print", false, OPT_PRINT},
+	{"-h", "--help", false, OPT_HELP},
+	{NULL, "--version", false, OPT_VERSION},
+	{"-v", "--verbose", false, OPT_VERBOSE},
+	{"-g", "--kill-group", false, OPT_KILL_GROUP},
+	{"-s", NULL, false, OPT_SUBREAPER},     /* tini */
+	{"-p", NULL, true, OPT_PDEATH},         /* tini */
+	{"-w", NULL, false, OPT_WARN_REAP},     /* tini */
+	{"-e", NULL, true, OPT_EXIT_ZERO},      /* tini */
+	{"-l", NULL, false, OPT_LICENSE},       /* tini */
+	{"-V", NULL, false, OPT_VERSION},       /* dumb-init */
+	{"-c", "--single-child", false, OPT_SINGLE_CHILD}, /* dumb-init */
+	{"-r", "--rewrite", true, OPT_REWRITE}, /* dumb-init */
+};
+
+#define OPTION_COUNT (sizeof options / sizeof options[0])
+
+static const struct option_def *find_short(char c)
+{
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		if (options[i].short_flag && options[i].short_flag[1] == c)
+			return &options[i];
+	return NULL;
+}
+
+static const struct option_def *find_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		if (options[i].long_flag && strlen(options[i].long_flag + 2) == len &&
+		    strncmp(options[i].long_flag + 2, name, len) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* dumb-init -r S:R, both numbers; R = 0 drops S. */
+static int parse_rewrite(struct config *cfg, const char *value, const char *source,
+			 struct config_error *err)
+{
+	const char *colon = strchr(value, ':');
+	unsigned long long from, to;
+	if (colon == NULL ||
+	    !parse_uint(value, (size_t)(colon - value), SIGNAL_SLOTS - 1, &from) || from == 0 ||
+	    !parse_uint(colon + 1, strlen(colon + 1), SIGNAL_SLOTS - 1, &to))
+		return fail(err, usage_status(cfg),
+			    "%s: '%s' is not SIGNAL:REPLACEMENT (numbers 1-64, replacement 0 "
+			    "drops the signal)",
+			    source, value);
+	cfg->rewrite[from] = (int)to;
+	return 0;
+}
+
+static int apply_option(struct config *cfg, const struct option_def *def, const char *value,
+			const char *source, struct sources *src, struct config_error *err)
+{
+	unsigned long long v;
+	switch (def->id) {
+	case OPT_CAP_DROP:
+		return set_caplist(cfg, true, value, source, src, err);
+	case OPT_CAP_ADD:
+		return set_caplist(cfg, false, value, source, src, err);
+	case OPT_USER:
+		return parse_user(cfg, value, source, err);
+	case OPT_NO_NEW_PRIVS:
+		return parse_bool(value, source, &cfg->no_new_privs, err);
+	case OPT_GRACE:
+		return set_grace(cfg, value, source, err);
+	case OPT_PRINT:
+		cfg->print = true;
+		return 0;
+	case OPT_HELP:
+		cfg->action = ACTION_HELP;
+		return 0;
+	case OPT_VERSION:
+		cfg->action = ACTION_VERSION;
+		return 0;
+	case OPT_LICENSE:
+		cfg->action = ACTION_LICENSE;
+		return 0;
+	case OPT_VERBOSE:
+		if (cfg->verbose < MAX_VERBOSE)
+			cfg->verbose++;
+		return 0;
+	case OPT_KILL_GROUP:
+		src->kill_group = true;
+		return 0;
+	case OPT_SUBREAPER:
+		cfg->subreaper = true;
+		return 0;
+	case OPT_WARN_REAP:
+		cfg->warn_on_reap = true;
+		return 0;
+	case OPT_SINGLE_CHILD:
+		cfg->setsid = false;
+		return 0;
+	case OPT_PDEATH: {
+		int sig = signal_from_name(value);
+		if (sig <= 0)
+			return fail(err, usage_status(cfg), "%s: '%s' is not a signal name", source,
+				    value);
+		cfg->pdeath_signal = sig;
+		return 0;
+	}
+	case OPT_EXIT_ZERO:
+		if (!parse_uint(value, strlen(value), 255, &v))
+			return fail(err, usage_status(cfg),
+				    "%s: '%s' is not an exit code from 0 to 255", source, value);
+		cfg->exit_zero[v / 8] |= (uint8_t)(1u << (v % 8));
+		return 0;
+	case OPT_REWRITE:
+		return parse_rewrite(cfg, value, source, err);
+	}
+	return 0;
+}
+
+/* "--name=value" or "--name value". Returns how many extra argv words were
+ * used (0 or 1), or -1. */
+static int parse_long(struct config *cfg, int argc, char **argv, int i, struct sources *src,
+		      struct config_error *err)
+{
+	const char *arg = argv[i] + 2;
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+	const struct option_def *def = find_long(arg, len);
+	if (def == NULL)
+		return fail(err, usage_status(cfg), "unknown option '--%.*s' (see --help)",
+			    (int)(len > 60 ? 60 : len), arg);
+	const char *source = def->long_flag;
+	if (!def->has_arg) {
+		if (eq)
+			return fail(err, usage_status(cfg), "%s takes no value", source);
+		return apply_option(cfg, def, NULL, source, src, err) ? -1 : 0;
+	}
+	if (eq)
+		return apply_option(cfg, def, eq + 1, source, src, err) ? -1 : 0;
+	if (i + 1 >= argc)
+		return fail(err, usage_status(cfg), "%s needs a value", source);
+	return apply_option(cfg, def, argv[i + 1], source, src, err) ? -1 : 1;
+}
+
+/* "-vg", "-e 143", "-e143". Same return convention as parse_long. */
+static int parse_short(struct config *cfg, int argc, char **argv, int i, struct sources *src,
+		       struct config_error *err)
+{
+	for (const char *p = argv[i] + 1; *p; p++) {
+		const struct option_def *def = find_short(*p);
+		if (def == NULL)
+			return fail(err, usage_status(cfg), "unknown option '-%c' (see --help)", *p);
+		const char *source = def->short_flag;
+		if (!def->has_arg) {
+			if (apply_option(cfg, def, NULL, source, src, err))
+				return -1;
+			continue;
+		}
+		if (p[1] != '\0')
+			return apply_option(cfg, def, p + 1, source, src, err) ? -1 : 0;
+		if (i + 1 >= argc)
+			return fail(err, usage_status(cfg), "%s needs a value", source);
+		return apply_option(cfg, def, argv[i + 1], source, src, err) ? -1 : 1;
+	}
+	return 0;
+}
+
+static int parse_arguments(struct config *cfg, int argc, char **argv, struct sources *src,
+			   struct config_error *err)
+{
+	int i = 1;
+	while (i < argc) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0')
+			break; /* the first non-option word starts COMMAND */
+		int used = arg[1] == '-' ? parse_long(cfg, argc, argv, i, src, err)
+					 : parse_short(cfg, argc, argv, i, src, err);
+		if (used < 0)
+			return -1;
+		i += 1 + used;
+	}
+	cfg->command = i < argc ? argv + i : NULL;
+	return 0;
+}
+
+/* ---- whole-config checks -------------------------------------------------- */
+
+static int check_consistency(struct config *cfg, const struct sources *src,
+			     struct config_error *err)
+{
+	capmask both = cfg->add & cfg->drop;
+	if (both != 0) {
+		/* Docker and Kubernetes resolve this conflict in opposite ways, so
+		 * neither reading can be assumed. */
+		char names[200];
+		capmask_format(both, ",", names, sizeof names);
+		return fail(err, 2, "%s and %s both name %s: a capability cannot be both added "
+				    "and dropped",
+			    src->add, src->drop, names);
+	}
+	if (cfg->group.set && !cfg->user.set)
+		return fail(err, 2, "%s: a group needs a user", cfg->user_source);
+	return 0;
+}
+
+int config_parse(struct config *cfg, int argc, char **argv, char **envp,
+		 struct config_error *err)
+{
+	struct sources src = {0};
+	set_defaults(cfg, personality_from_argv0(argc > 0 ? argv[0] : NULL));
+	err->status = 0;
+	err->msg[0] = '\0';
+
+	if (parse_environment(cfg, envp, &src, err) != 0)
+		return -1;
+	if (parse_arguments(cfg, argc, argv, &src, err) != 0)
+		return -1;
+	if (check_consistency(cfg, &src, err) != 0)
+		return -1;
+
+	cfg->kill_group = src.kill_group || cfg->setsid;
+	if (cfg->setsid) {
+		/* dumb-init's setsid mode: job-control stops become SIGSTOP for
+		 * the group (the child has no terminal to stop it), unless the
+		 * user rewrote them. */
+		static const int stops[] = {SIGTSTP, SIGTTIN, SIGTTOU};
+		for (size_t k = 0; k < 3; k++)
+			if (cfg->rewrite[stops[k]] == -1)
+				cfg->rewrite[stops[k]] = SIGSTOP;
+	}
+
+	if (cfg->action == ACTION_RUN && !cfg->print && cfg->command == NULL)
+		return fail(err, usage_status(cfg), "missing COMMAND (usage: %s [OPTION]... [--] "
+						    "COMMAND [ARG]...; see --help)",
+			    cfg->personality == PERSONALITY_TINI        ? "tini"
+			    : cfg->personality == PERSONALITY_DUMB_INIT ? "dumb-init"
+									: "capinit");
+	return 0;
+}
+
+size_t config_child_env(char **envp, const char *home, char **out)
+{
+	size_t n = 0;
+	for (char **e = envp; e && *e; e++) {
+		if (strncmp(*e, "CAPINIT_", 8) == 0)
+			continue; /* configuration, not application input */
+		if (home && strncmp(*e, "HOME=", 5) == 0)
+			continue;
+		out[n++] = *e;
+	}
+	if (home)
+		out[n++] = (char *)home;
+	out[n] = NULL;
+	return n;
+}
+
+bool config_exit_maps_to_zero(const struct config *cfg, int status)
+{
+	if (status < 0 || status > 255)
+		return false;
+	return (cfg->exit_zero[status / 8] >> (status % 8)) & 1u;
+}

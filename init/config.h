@@ -1,0 +1,82 @@
+/* Configuration: argv and the environment into one struct.
+ *
+ * Pure: reads only the arrays it is given, makes no system call. Every
+ * validation error of the command line and the CAPINIT_* variables is found
+ * here, before anything changes, so a bad spec never starts the command. */
+#ifndef CAPINIT_CONFIG_H
+#define CAPINIT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "capset.h"
+
+#define SIGNAL_SLOTS 65 /* signals 1..64 */
+#define ID_NAME_MAX 256
+
+/* Which tool's defaults apply, chosen by the name capinit is invoked as. */
+enum personality { PERSONALITY_CAPINIT, PERSONALITY_TINI, PERSONALITY_DUMB_INIT };
+
+enum action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_LICENSE };
+
+/* One side of USER[:GROUP]: a name or a number. */
+struct id_spec {
+	bool set;
+	bool numeric;
+	uint32_t id;
+	char name[ID_NAME_MAX];
+};
+
+struct config {
+	enum personality personality;
+	enum action action;
+
+	/* The capability spec. */
+	bool drop_set, drop_all, add_set;
+	capmask drop, add;
+	struct id_spec user, group;
+	const char *user_source; /* the variable or flag USER came from */
+	bool no_new_privs;
+
+	/* Supervision. */
+	unsigned grace_seconds;
+	bool kill_group;   /* signals go to the child's process group */
+	bool setsid;       /* dumb-init: child leads its own session */
+	bool subreaper;    /* tini -s: asked for explicitly */
+	bool warn_on_reap; /* tini -w */
+	int pdeath_signal; /* tini -p, 0 = none */
+	int verbose;
+	bool print;
+
+	/* tini -e: exit codes mapped to 0 (bitmap over 0..255). */
+	uint8_t exit_zero[32];
+	/* dumb-init -r: signal rewrites; 0 = drop, -1 = unchanged. */
+	int rewrite[SIGNAL_SLOTS];
+
+	char **command; /* NULL-terminated, points into argv */
+};
+
+/* status: the exit status to use (2 for capinit, 1 for tini/dumb-init usage
+ * errors, as those tools do); msg: one line naming the variable or flag and
+ * the offending token. */
+struct config_error {
+	int status;
+	char msg[512];
+};
+
+enum personality personality_from_argv0(const char *argv0);
+
+/* Returns 0, or -1 with err filled. */
+int config_parse(struct config *cfg, int argc, char **argv, char **envp,
+		 struct config_error *err);
+
+/* The child's environment: envp without CAPINIT_* variables, with `home`
+ * ("HOME=/x") replacing HOME when not NULL. out must hold count(envp) + 2
+ * pointers; returns the number of entries written (NULL-terminated). */
+size_t config_child_env(char **envp, const char *home, char **out);
+
+bool config_exit_maps_to_zero(const struct config *cfg, int status);
+
+#endif

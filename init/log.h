@@ -1,0 +1,20 @@
+/* Diagnostics on stderr, every line prefixed "capinit: ".
+ *
+ * One global level, set once from the config. Formatting goes through a stack
+ * buffer and one write(2) per line, so a line from the parent and one from the
+ * child never interleave mid-line and nothing allocates. */
+#ifndef CAPINIT_LOG_H
+#define CAPINIT_LOG_H
+
+enum log_level { LOG_ERROR = 0, LOG_INFO = 1, LOG_DEBUG = 2, LOG_TRACE = 3 };
+
+void log_set_level(int level);
+int log_get_level(void);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
+
+#endif

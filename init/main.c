@@ -1,0 +1,136 @@
+/* capinit: glue only. environment + argv -> config -> plan -> fork ->
+ * (child: apply, verify, execve | parent: drop own privilege, supervise). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "plan.h"
+#include "privilege.h"
+#include "report.h"
+#include "supervise.h"
+#include "user.h"
+
+#ifndef CAPINIT_VERSION
+#define CAPINIT_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+	"Usage: capinit [OPTION]... [--] COMMAND [ARG]...\n"
+	"Drop capabilities, optionally switch user, set no_new_privs, then run COMMAND\n"
+	"as PID 1: forward signals to it, reap zombies, pass its exit status on.\n"
+	"\n"
+	"Capability spec (each flag wins over its variable):\n"
+	"  --cap-drop=LIST      CAPINIT_CAP_DROP      capabilities to remove; ALL = every one\n"
+	"  --cap-add=LIST       CAPINIT_CAP_ADD       capabilities to keep or add back\n"
+	"  --user=USER[:GROUP]  CAPINIT_USER          run COMMAND as this user (name or id)\n"
+	"  --no-new-privs=BOOL  CAPINIT_NO_NEW_PRIVS  set no_new_privs (default 1)\n"
+	"Supervision:\n"
+	"  --grace=SECONDS      CAPINIT_GRACE         PID 1: wait for the rest after the child\n"
+	"                                             exits (default 5; 0 = leave at once)\n"
+	"  -g, --kill-group     CAPINIT_KILL_GROUP=1  forward signals to the child's group\n"
+	"  -v, --verbose        CAPINIT_VERBOSE=N     more messages (0-3, repeatable flag)\n"
+	"  --print              CAPINIT_PRINT=1       print the plan and exit\n"
+	"  -h, --help                                 this text\n"
+	"  --version, -V                              the version\n"
+	"tini compatibility: -s (subreaper, TINI_SUBREAPER), -p SIGNAL (parent-death\n"
+	"  signal), -w (warn on reaping), -e CODE (map exit code to 0), -l (license),\n"
+	"  TINI_VERBOSITY, TINI_KILL_PROCESS_GROUP.\n"
+	"dumb-init compatibility: -c/--single-child (no setsid), -r/--rewrite S:R\n"
+	"  (R=0 drops S), DUMB_INIT_SETSID, DUMB_INIT_DEBUG.\n"
+	"LIST: names separated by commas and/or spaces, any case, CAP_ optional.\n"
+	"Exit status: the child's, 128+S if killed by signal S, 2 invalid spec or\n"
+	"command line, 125 spec cannot be applied or child not started, 126 COMMAND\n"
+	"not executable, 127 COMMAND not found.\n";
+
+static const char license_text[] =
+	"capinit is free software under the MIT license.\n"
+	"Copyright (c) 2026 the capinit authors.\n";
+
+static int informational(const struct config *cfg)
+{
+	switch (cfg->action) {
+	case ACTION_HELP:
+		fputs(usage_text, stdout);
+		break;
+	case ACTION_VERSION:
+		printf("capinit %s\n", CAPINIT_VERSION);
+		break;
+	case ACTION_LICENSE:
+		fputs(license_text, stdout);
+		break;
+	case ACTION_RUN:
+		break;
+	}
+	return 0;
+}
+
+static void warn_about_plan(const struct plan *plan)
+{
+	if (plan->unsupported_drops) {
+		char names[256];
+		capmask_format(plan->unsupported_drops, ",", names, sizeof names);
+		log_error("warning: CAPINIT_CAP_DROP: %s not supported by this kernel, nothing to "
+			  "drop",
+			  names);
+	}
+	if (plan->bounding_kept_warning)
+		log_info("no CAP_SETPCAP: bounding set left as handed over (the child is "
+			 "non-root under no_new_privs, so it cannot regain anything)");
+	if (plan->nnp_forced_by_runtime)
+		log_info("no_new_privs was already set by the runtime and stays set");
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	struct config cfg;
+	struct config_error cerr;
+	if (config_parse(&cfg, argc, argv, envp, &cerr) != 0) {
+		log_error("%s", cerr.msg);
+		return cerr.status;
+	}
+	log_set_level(cfg.verbose);
+	if (cfg.action != ACTION_RUN)
+		return informational(&cfg);
+
+	struct runtime rt;
+	if (privilege_read_runtime(&rt) != 0) {
+		log_error("cannot read capinit's own credentials: %s", strerror(errno));
+		return 125;
+	}
+
+	static struct user_ids ids; /* large: keep it off the stack */
+	char err[512];
+	if (cfg.user.set) {
+		if (user_resolve(&cfg.user, &cfg.group, cfg.user_source, "/etc/passwd", "/etc/group", &ids,
+				 err, sizeof err) != 0) {
+			log_error("%s", err);
+			return 2;
+		}
+	}
+
+	static struct plan plan;
+	if (plan_make(&cfg, cfg.user.set ? &ids : NULL, &rt, &plan, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return 125;
+	}
+	warn_about_plan(&plan);
+	if (cfg.print) {
+		report_plan(stdout, &cfg, &plan, &rt);
+		return fflush(stdout) == 0 ? 0 : 125;
+	}
+
+	size_t count = 0;
+	for (char **e = envp; *e; e++)
+		count++;
+	char **child_env = calloc(count + 2, sizeof *child_env);
+	if (child_env == NULL) {
+		log_error("out of memory");
+		return 125;
+	}
+	config_child_env(envp, plan.home_env, child_env);
+	return supervise_run(&cfg, &plan, &rt, child_env);
+}

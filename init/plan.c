@@ -1,0 +1,153 @@
+#include "plan.h"
+
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+
+static void explain_not_granted(capmask missing, const struct runtime *rt, char *err,
+				size_t errsize)
+{
+	char names[256];
+	capmask_format(missing, ",", names, sizeof names);
+	if (rt->euid != 0 && (rt->permitted & rt->bounding) == 0) {
+		snprintf(err, errsize,
+			 "CAPINIT_CAP_ADD: cannot add %s: capinit runs as uid %u with no "
+			 "capabilities (runAsNonRoot/runAsUser) and can only narrow what it was "
+			 "given; run capinit as root with the capability granted "
+			 "(securityContext.capabilities.add) and set CAPINIT_USER for the app",
+			 names, (unsigned)rt->euid);
+		return;
+	}
+	snprintf(err, errsize,
+		 "CAPINIT_CAP_ADD: %s not granted by the container runtime, and capinit can "
+		 "only narrow: grant it there (docker run --cap-add=%s, or Kubernetes "
+		 "securityContext.capabilities.add: [%s])",
+		 names, names, names);
+}
+
+static int plan_capabilities(const struct config *cfg, const struct runtime *rt, bool child_root,
+			     struct plan *p, char *err, size_t errsize)
+{
+	capmask add = cfg->add;
+
+	capmask unsupported = add & ~p->kernel;
+	if (unsupported) {
+		char names[256];
+		capmask_format(unsupported, ",", names, sizeof names);
+		snprintf(err, errsize, "CAPINIT_CAP_ADD: %s not supported by this kernel (it has %d "
+				       "capabilities)",
+			 names, rt->max_bits);
+		return -1;
+	}
+	if (add & ~p->handed) {
+		explain_not_granted(add & ~p->handed, rt, err, errsize);
+		return -1;
+	}
+	p->unsupported_drops = cfg->drop_all ? 0 : cfg->drop & ~p->kernel;
+
+	/* B' = (DROP is ALL ? ∅ : H − DROP) ∪ ADD */
+	capmask bprime = (cfg->drop_all ? 0 : p->handed & ~cfg->drop) | add;
+	p->bounding = bprime;
+	p->dropped = p->handed & ~bprime;
+	if (child_root) {
+		/* An inheritable capability would come back at execve even
+		 * outside B', so it is emptied along with ambient. */
+		p->permitted = p->effective = bprime;
+		p->inheritable = p->ambient = 0;
+	} else {
+		/* A non-root child keeps across execve exactly its ambient set. */
+		p->permitted = p->effective = p->inheritable = p->ambient = add;
+	}
+	return 0;
+}
+
+/* Shrinking the bounding set needs CAP_SETPCAP. Without it the set stays as
+ * handed over, which is safe only when nothing the child runs can gain
+ * privilege at execve: a non-root child under no_new_privs. */
+static int plan_bounding(const struct runtime *rt, bool child_root, struct plan *p, char *err,
+			 size_t errsize)
+{
+	capmask current = rt->bounding & p->kernel;
+	p->reduce_bounding = current != p->bounding;
+	if (!p->reduce_bounding || (rt->permitted & CAPMASK_BIT(CAP_SETPCAP)))
+		return 0;
+	if (child_root || !p->no_new_privs) {
+		snprintf(err, errsize,
+			 "cannot shrink the bounding set: the runtime did not grant CAP_SETPCAP, "
+			 "and a child %s could regain dropped capabilities through a setuid-root "
+			 "or file-capability program; grant SETPCAP (docker run "
+			 "--cap-add=SETPCAP, Docker's default) or run the app as non-root "
+			 "(CAPINIT_USER) with no_new_privs",
+			 child_root ? "running as root" : "without no_new_privs");
+		return -1;
+	}
+	p->reduce_bounding = false;
+	p->bounding = current;
+	p->bounding_kept_warning = true;
+	return 0;
+}
+
+static int plan_user(const struct user_ids *ids, const struct runtime *rt, struct plan *p,
+		     char *err, size_t errsize)
+{
+	p->uid = rt->euid;
+	p->gid = rt->egid;
+	if (ids == NULL)
+		return 0;
+	capmask need = CAPMASK_BIT(CAP_SETUID) | CAPMASK_BIT(CAP_SETGID);
+	if ((rt->permitted & need) != need) {
+		snprintf(err, errsize,
+			 "CAPINIT_USER: switching to uid %u needs CAP_SETUID and CAP_SETGID, "
+			 "which the runtime did not grant to capinit (docker run --cap-add, or "
+			 "securityContext.capabilities.add)",
+			 (unsigned)ids->uid);
+		return -1;
+	}
+	p->switch_user = true;
+	p->uid = ids->uid;
+	p->gid = ids->gid;
+	p->ngroups = ids->ngroups;
+	memcpy(p->groups, ids->groups, ids->ngroups * sizeof ids->groups[0]);
+	p->home_env = ids->has_home ? ids->home_env : NULL;
+	return 0;
+}
+
+int plan_make(const struct config *cfg, const struct user_ids *ids, const struct runtime *rt,
+	      struct plan *p, char *err, size_t errsize)
+{
+	memset(p, 0, sizeof *p);
+	p->kernel = capmask_first(rt->max_bits);
+	p->handed = rt->permitted & rt->bounding & p->kernel;
+	p->spec_given = cfg->drop_set || cfg->add_set;
+	/* The runtime may have set no_new_privs already (Kubernetes
+	 * allowPrivilegeEscalation: false); it cannot be unset. */
+	p->no_new_privs = cfg->no_new_privs || rt->no_new_privs;
+	p->nnp_forced_by_runtime = !cfg->no_new_privs && rt->no_new_privs;
+
+	if (plan_user(ids, rt, p, err, errsize) != 0)
+		return -1;
+	bool child_root = p->uid == 0;
+
+	if (p->spec_given) {
+		if (plan_capabilities(cfg, rt, child_root, p, err, errsize) != 0)
+			return -1;
+	} else {
+		/* No spec: the sets stay as handed over, except what a uid change
+		 * takes away by itself (as under Docker's --user). */
+		p->bounding = rt->bounding & p->kernel;
+		if (p->switch_user && !child_root) {
+			p->permitted = p->effective = p->inheritable = p->ambient = 0;
+		} else {
+			p->permitted = rt->permitted;
+			p->effective = rt->effective;
+			p->inheritable = rt->inheritable;
+			p->ambient = rt->ambient;
+		}
+	}
+	if (plan_bounding(rt, child_root, p, err, errsize) != 0)
+		return -1;
+
+	/* Forwarding and the grace drain must reach processes of any uid. */
+	p->parent_keep = rt->permitted & CAPMASK_BIT(CAP_KILL);
+	return 0;
+}

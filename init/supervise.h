@@ -1,0 +1,15 @@
+/* Supervision: start the child, forward signals, reap zombies, drain at exit.
+ *
+ * One signalfd, one blocking poll(): no timer exists unless a grace period is
+ * running, so an idle capinit is never woken. */
+#ifndef CAPINIT_SUPERVISE_H
+#define CAPINIT_SUPERVISE_H
+
+#include "config.h"
+#include "plan.h"
+
+/* Runs COMMAND under supervision and returns capinit's exit status. */
+int supervise_run(const struct config *cfg, const struct plan *plan, const struct runtime *rt,
+		  char **child_env);
+
+#endif

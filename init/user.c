@@ -1,0 +1,197 @@
+#include "user.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINE_MAX_LEN 4096
+#define FIELDS_MAX 8
+
+struct passwd_entry {
+	bool found;
+	char name[ID_NAME_MAX];
+	uint32_t uid, gid;
+	char home[4096];
+};
+
+/* Split line at ':' into at most FIELDS_MAX fields; returns the count. */
+static size_t split_fields(char *line, char **fields)
+{
+	size_t n = 0;
+	line[strcspn(line, "\n")] = '\0';
+	fields[n++] = line;
+	for (char *p = line; *p && n < FIELDS_MAX; p++) {
+		if (*p == ':') {
+			*p = '\0';
+			fields[n++] = p + 1;
+		}
+	}
+	return n;
+}
+
+static bool parse_id_field(const char *s, uint32_t *out)
+{
+	if (*s == '\0')
+		return false;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end != '\0' || v > 4294967294ull || s[0] == '-')
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Read lines of a colon file, calling `visit` until it returns true.
+ * Lines longer than the buffer are skipped whole. */
+static void scan_file(const char *path, bool (*visit)(char **fields, size_t n, void *ctx),
+		      void *ctx)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return; /* FROM scratch may have no such file: nothing matches */
+	char line[LINE_MAX_LEN];
+	bool skipping = false;
+	while (fgets(line, sizeof line, f)) {
+		bool complete = strchr(line, '\n') != NULL || feof(f);
+		if (skipping || !complete) {
+			skipping = !complete;
+			continue;
+		}
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		char *fields[FIELDS_MAX];
+		size_t n = split_fields(line, fields);
+		if (visit(fields, n, ctx))
+			break;
+	}
+	fclose(f);
+}
+
+struct passwd_query {
+	const struct id_spec *want;
+	struct passwd_entry *out;
+};
+
+static bool visit_passwd(char **f, size_t n, void *ctx)
+{
+	struct passwd_query *q = ctx;
+	uint32_t uid, gid;
+	if (n < 7 || !parse_id_field(f[2], &uid) || !parse_id_field(f[3], &gid))
+		return false;
+	bool match = q->want->numeric ? uid == q->want->id : strcmp(f[0], q->want->name) == 0;
+	if (!match || strlen(f[0]) >= ID_NAME_MAX || strlen(f[5]) >= sizeof q->out->home)
+		return false;
+	q->out->found = true;
+	strcpy(q->out->name, f[0]);
+	q->out->uid = uid;
+	q->out->gid = gid;
+	strcpy(q->out->home, f[5]);
+	return true;
+}
+
+struct group_query {
+	const struct id_spec *want; /* find this group's gid, or */
+	const char *member;         /* collect every group listing this user */
+	bool found;
+	uint32_t gid;
+	struct user_ids *ids;
+	bool overflow;
+};
+
+static bool has_member(char *list, const char *name)
+{
+	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
+		if (strcmp(tok, name) == 0)
+			return true;
+	return false;
+}
+
+static void add_group(struct user_ids *ids, gid_t gid, bool *overflow)
+{
+	for (size_t i = 0; i < ids->ngroups; i++)
+		if (ids->groups[i] == gid)
+			return;
+	if (ids->ngroups == USER_MAX_GROUPS) {
+		*overflow = true;
+		return;
+	}
+	ids->groups[ids->ngroups++] = gid;
+}
+
+static bool visit_group(char **f, size_t n, void *ctx)
+{
+	struct group_query *q = ctx;
+	uint32_t gid;
+	if (n < 3 || !parse_id_field(f[2], &gid))
+		return false;
+	if (q->want) {
+		if (strcmp(f[0], q->want->name) != 0)
+			return false;
+		q->found = true;
+		q->gid = gid;
+		return true;
+	}
+	if (n >= 4 && has_member(f[3], q->member))
+		add_group(q->ids, gid, &q->overflow);
+	return false;
+}
+
+int user_resolve(const struct id_spec *user, const struct id_spec *group, const char *source,
+		 const char *passwd_path, const char *group_path, struct user_ids *out,
+		 char *err, size_t errsize)
+{
+	memset(out, 0, sizeof *out);
+	struct passwd_entry pw = {0};
+	struct passwd_query pq = {user, &pw};
+	scan_file(passwd_path, visit_passwd, &pq);
+
+	if (!pw.found && !user->numeric) {
+		snprintf(err, errsize, "%s: unknown user '%s' (not in %s)", source, user->name,
+			 passwd_path);
+		return -1;
+	}
+	if (!pw.found && !group->set) {
+		/* Never fall back silently to gid 0. */
+		snprintf(err, errsize,
+			 "%s: uid %u has no entry in %s, so its group is unknown: give one "
+			 "explicitly (%u:GID)",
+			 source, user->id, passwd_path, user->id);
+		return -1;
+	}
+	out->uid = pw.found ? pw.uid : user->id;
+
+	if (group->set) {
+		if (group->numeric) {
+			out->gid = group->id;
+		} else {
+			struct group_query gq = {.want = group};
+			scan_file(group_path, visit_group, &gq);
+			if (!gq.found) {
+				snprintf(err, errsize, "%s: unknown group '%s' (not in %s)", source,
+					 group->name, group_path);
+				return -1;
+			}
+			out->gid = gq.gid;
+		}
+		/* An explicit group is the only group. */
+		out->groups[0] = out->gid;
+		out->ngroups = 1;
+	} else {
+		out->gid = pw.gid;
+		bool overflow = false;
+		add_group(out, out->gid, &overflow);
+		struct group_query gq = {.member = pw.name, .ids = out};
+		scan_file(group_path, visit_group, &gq);
+		if (gq.overflow) {
+			snprintf(err, errsize, "%s: user '%s' is in more than %d groups", source,
+				 pw.name, USER_MAX_GROUPS);
+			return -1;
+		}
+	}
+
+	if (pw.found && pw.home[0] != '\0') {
+		out->has_home = true;
+		snprintf(out->home_env, sizeof out->home_env, "HOME=%s", pw.home);
+	}
+	return 0;
+}
