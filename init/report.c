@@ -21,7 +21,7 @@ static void print_flag_list(FILE *out, const char *flag, capmask mask)
 
 static void print_yaml_list(FILE *out, const char *key, capmask mask)
 {
-	fprintf(out, "      %s: [", key);
+	fprintf(out, "    %s: [", key);
 	const char *sep = "";
 	for (int bit = 0; bit < 64; bit++) {
 		if (!(mask & CAPMASK_BIT(bit)))
@@ -64,9 +64,9 @@ static void print_kubernetes(FILE *out, const struct config *cfg, const struct p
 		if (cfg->drop_all)
 			fprintf(out, "    drop: [ALL]\n");
 		else
-			print_yaml_list(out, "  drop", cfg->drop & p->kernel);
+			print_yaml_list(out, "drop", cfg->drop & p->kernel);
 		if (cfg->add)
-			print_yaml_list(out, "  add", cfg->add);
+			print_yaml_list(out, "add", cfg->add);
 	}
 	if (p->switch_user && p->uid != 0 && p->ambient)
 		fprintf(out, "  # Kubernetes gives a non-root container no ambient capabilities "

@@ -259,6 +259,10 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	if (!cfg->setsid)
 		(void)setpgid(s.child, s.child);
 	log_info("started child %d: %s", s.child, cfg->command[0]);
+	/* The child keeps the caller's directory; the init, which lives as
+	 * long as the container, must not keep a mount busy (as dumb-init). */
+	if (chdir("/") != 0)
+		log_debug("chdir /: %s", strerror(errno));
 	privilege_drop_self(plan, rt);
 	while (!s.child_done) {
 		if (!wait_events(&s, -1))

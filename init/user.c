@@ -79,13 +79,14 @@ static bool visit_passwd(char **f, size_t n, void *ctx)
 	if (n < 7 || !parse_id_field(f[2], &uid) || !parse_id_field(f[3], &gid))
 		return false;
 	bool match = q->want->numeric ? uid == q->want->id : strcmp(f[0], q->want->name) == 0;
-	if (!match || strlen(f[0]) >= ID_NAME_MAX || strlen(f[5]) >= sizeof q->out->home)
+	size_t name_len = strlen(f[0]), home_len = strlen(f[5]);
+	if (!match || name_len >= sizeof q->out->name || home_len >= sizeof q->out->home)
 		return false;
 	q->out->found = true;
-	strcpy(q->out->name, f[0]);
+	memcpy(q->out->name, f[0], name_len + 1);
 	q->out->uid = uid;
 	q->out->gid = gid;
-	strcpy(q->out->home, f[5]);
+	memcpy(q->out->home, f[5], home_len + 1);
 	return true;
 }
 

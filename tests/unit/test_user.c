@@ -1,0 +1,108 @@
+/* User resolution against fixture passwd/group files. */
+#include "user.h"
+
+#include "check.h"
+#include <stdlib.h>
+
+static const char *dir;
+static char passwd[512], group[512];
+
+static int resolve(const char *user, const char *grp, struct user_ids *out, char *err)
+{
+	struct id_spec u = {0}, g = {0};
+	unsigned long v;
+	char *end;
+	v = strtoul(user, &end, 10);
+	if (*end == '\0') {
+		u.numeric = true;
+		u.id = (uint32_t)v;
+	} else {
+		snprintf(u.name, sizeof u.name, "%s", user);
+	}
+	u.set = true;
+	if (grp) {
+		g.set = true;
+		v = strtoul(grp, &end, 10);
+		if (*end == '\0') {
+			g.numeric = true;
+			g.id = (uint32_t)v;
+		} else {
+			snprintf(g.name, sizeof g.name, "%s", grp);
+		}
+	}
+	err[0] = '\0';
+	return user_resolve(&u, &g, "CAPINIT_USER", passwd, group, out, err, 300);
+}
+
+static bool has_group(const struct user_ids *ids, gid_t gid)
+{
+	for (size_t i = 0; i < ids->ngroups; i++)
+		if (ids->groups[i] == gid)
+			return true;
+	return false;
+}
+
+static void test_named_user(void)
+{
+	struct user_ids ids;
+	char err[300];
+	CHECK(resolve("app", NULL, &ids, err) == 0);
+	CHECK(ids.uid == 1000 && ids.gid == 1000);
+	/* Primary group plus every group listing the user, nothing else. */
+	CHECK(ids.ngroups == 3 && has_group(&ids, 1000) && has_group(&ids, 50) &&
+	      has_group(&ids, 29) && !has_group(&ids, 44));
+	CHECK(ids.has_home && strcmp(ids.home_env, "HOME=/home/app") == 0);
+
+	/* NAME:GROUP: that group alone. */
+	CHECK(resolve("app", "staff", &ids, err) == 0);
+	CHECK(ids.uid == 1000 && ids.gid == 50 && ids.ngroups == 1 && ids.groups[0] == 50);
+	CHECK(resolve("app", "4242", &ids, err) == 0);
+	CHECK(ids.gid == 4242 && ids.ngroups == 1);
+	CHECK(resolve("emptyhome", NULL, &ids, err) == 0);
+	CHECK(!ids.has_home && ids.ngroups == 1);
+}
+
+static void test_numeric_user(void)
+{
+	struct user_ids ids;
+	char err[300];
+	/* A uid with a passwd entry gets that entry's group and home. */
+	CHECK(resolve("1000", NULL, &ids, err) == 0);
+	CHECK(ids.uid == 1000 && ids.gid == 1000 && ids.ngroups == 3 && ids.has_home);
+	/* Without an entry it needs a group: never a silent gid 0. */
+	CHECK(resolve("4242", NULL, &ids, err) == -1);
+	CHECK_CONTAINS(err, "CAPINIT_USER: uid 4242 has no entry");
+	CHECK_CONTAINS(err, "4242:GID");
+	CHECK(resolve("4242", "4243", &ids, err) == 0);
+	CHECK(ids.uid == 4242 && ids.gid == 4243 && ids.ngroups == 1 && !ids.has_home);
+	CHECK(resolve("0", NULL, &ids, err) == 0);
+	CHECK(ids.uid == 0 && ids.gid == 0 && strcmp(ids.home_env, "HOME=/root") == 0);
+}
+
+static void test_unknown(void)
+{
+	struct user_ids ids;
+	char err[300];
+	CHECK(resolve("nosuch", NULL, &ids, err) == -1);
+	CHECK_CONTAINS(err, "unknown user 'nosuch'");
+	CHECK(resolve("app", "nosuch", &ids, err) == -1);
+	CHECK_CONTAINS(err, "unknown group 'nosuch'");
+	CHECK(resolve("broken", NULL, &ids, err) == -1); /* malformed line skipped */
+	/* FROM scratch: no files at all. */
+	snprintf(passwd, sizeof passwd, "%s/fixtures/missing", dir);
+	CHECK(resolve("app", NULL, &ids, err) == -1);
+	CHECK_CONTAINS(err, "unknown user 'app'");
+	CHECK(resolve("1000", "1000", &ids, err) == 0);
+	CHECK(ids.uid == 1000 && ids.gid == 1000);
+}
+
+int main(int argc, char **argv)
+{
+	dir = argc > 1 ? argv[1] : "tests/unit";
+	snprintf(passwd, sizeof passwd, "%s/fixtures/passwd", dir);
+	snprintf(group, sizeof group, "%s/fixtures/group", dir);
+	test_named_user();
+	test_numeric_user();
+	test_unknown();
+	return check_report("test_user");
+}
