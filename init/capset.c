@@ -1,14 +1,43 @@
 #include "capset.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/capability.h>
+
+#include "fmt.h"
 
 /* The longest capability name is well under this ("cap_checkpoint_restore"). */
 #define NAME_MAX_LEN 64
 
+/* The kernel's names, by bit. Our own table rather than libcap's
+ * cap_to_name(), which allocates each name (and so pulls malloc into the
+ * static binary); the build fails if libcap's header knows a different
+ * number of capabilities, and the unit tests check every entry against
+ * libcap's cap_to_name() and cap_from_name(). */
+static const char *const cap_names[] = {
+	"cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner",
+	"cap_fsetid", "cap_kill", "cap_setgid", "cap_setuid",
+	"cap_setpcap", "cap_linux_immutable", "cap_net_bind_service", "cap_net_broadcast",
+	"cap_net_admin", "cap_net_raw", "cap_ipc_lock", "cap_ipc_owner",
+	"cap_sys_module", "cap_sys_rawio", "cap_sys_chroot", "cap_sys_ptrace",
+	"cap_sys_pacct", "cap_sys_admin", "cap_sys_boot", "cap_sys_nice",
+	"cap_sys_resource", "cap_sys_time", "cap_sys_tty_config", "cap_mknod",
+	"cap_lease", "cap_audit_write", "cap_audit_control", "cap_setfcap",
+	"cap_mac_override", "cap_mac_admin", "cap_syslog", "cap_wake_alarm",
+	"cap_block_suspend", "cap_audit_read", "cap_perfmon", "cap_bpf",
+	"cap_checkpoint_restore",
+};
+
+_Static_assert(sizeof cap_names / sizeof cap_names[0] == CAP_LAST_CAP + 1,
+	       "libcap's header knows a different set of capabilities: update cap_names");
+
 int capset_known_bits(void) { return CAP_LAST_CAP + 1; }
+
+const char *capset_lower_name(int bit)
+{
+	return bit >= 0 && bit <= CAP_LAST_CAP ? cap_names[bit] : NULL;
+}
 
 capmask capmask_first(int bits)
 {
@@ -47,28 +76,25 @@ int capname_to_bit(const char *token, size_t len)
 	char name[NAME_MAX_LEN];
 	if (!canonical_name(token, len, name, sizeof name))
 		return -1;
-	cap_value_t value;
-	if (cap_from_name(name, &value) != 0 || value < 0 || value > CAP_LAST_CAP)
-		return -1;
-	/* Round trip: cap_from_name tolerates trailing junk. */
-	char *back = cap_to_name(value);
-	bool same = back != NULL && strcmp(back, name) == 0;
-	cap_free(back);
-	return same ? (int)value : -1;
+	/* An exact match only: libcap's cap_from_name() would also take
+	 * numbers and trailing junk. */
+	for (int bit = 0; bit <= CAP_LAST_CAP; bit++)
+		if (strcmp(cap_names[bit], name) == 0)
+			return bit;
+	return -1;
 }
 
 void capname_of_bit(int bit, char *buf, size_t size)
 {
-	char *name = bit >= 0 && bit <= CAP_LAST_CAP ? cap_to_name(bit) : NULL;
-	if (name != NULL && strncmp(name, "cap_", 4) == 0) {
-		size_t i = 0;
-		for (const char *p = name + 4; *p != '\0' && i + 1 < size; p++)
-			buf[i++] = (char)toupper((unsigned char)*p);
-		buf[i] = '\0';
-	} else {
-		snprintf(buf, size, "CAP_%d", bit);
+	const char *name = capset_lower_name(bit);
+	if (name == NULL) {
+		fmt_snprintf(buf, size, "CAP_%d", bit);
+		return;
 	}
-	cap_free(name);
+	size_t i = 0;
+	for (const char *p = name + 4; *p != '\0' && i + 1 < size; p++)
+		buf[i++] = (char)toupper((unsigned char)*p);
+	buf[i] = '\0';
 }
 
 /* Edit distance with adjacent transpositions (optimal string alignment),
@@ -109,11 +135,7 @@ static int nearest_bit(const char *token, size_t len)
 	int best_bit = -1;
 	size_t best = (size_t)-1;
 	for (int bit = 0; bit <= CAP_LAST_CAP; bit++) {
-		char *name = cap_to_name(bit);
-		if (name == NULL)
-			continue;
-		size_t dist = edit_distance(wanted, name);
-		cap_free(name);
+		size_t dist = edit_distance(wanted, cap_names[bit]);
 		if (dist < best) {
 			best = dist;
 			best_bit = bit;
@@ -142,13 +164,13 @@ static void explain_bad_token(const char *source, const char *token, size_t len,
 			has_bad = true;
 	}
 	if (digits) {
-		snprintf(err, errsize, "%s: '%.*s' is a number, not a capability name", source,
+		fmt_snprintf(err, errsize, "%s: '%.*s' is a number, not a capability name", source,
 			 tlen, token);
 	} else if (len == 4 && strncasecmp(token, "cap_", 4) == 0) {
-		snprintf(err, errsize, "%s: '%.*s' has no name after the CAP_ prefix", source,
+		fmt_snprintf(err, errsize, "%s: '%.*s' has no name after the CAP_ prefix", source,
 			 tlen, token);
 	} else if (has_bad) {
-		snprintf(err, errsize,
+		fmt_snprintf(err, errsize,
 			 "%s: '%.*s' is not a capability name (names are letters and '_', "
 			 "separated by commas or spaces)",
 			 source, tlen, token);
@@ -157,10 +179,10 @@ static void explain_bad_token(const char *source, const char *token, size_t len,
 		if (near >= 0) {
 			char name[NAME_MAX_LEN];
 			capname_of_bit(near, name, sizeof name);
-			snprintf(err, errsize, "%s: unknown capability '%.*s' (did you mean %s?)",
+			fmt_snprintf(err, errsize, "%s: unknown capability '%.*s' (did you mean %s?)",
 				 source, tlen, token, name);
 		} else {
-			snprintf(err, errsize, "%s: unknown capability '%.*s'", source, tlen,
+			fmt_snprintf(err, errsize, "%s: unknown capability '%.*s'", source, tlen,
 				 token);
 		}
 	}
@@ -181,13 +203,13 @@ int caplist_parse(const char *list, const char *source, bool all_allowed, capmas
 			p++;
 		if (*p == '\0') {
 			if (need_name) {
-				snprintf(err, errsize, "%s: '%s' ends with a comma", source, list);
+				fmt_snprintf(err, errsize, "%s: '%s' ends with a comma", source, list);
 				return -1;
 			}
 			break;
 		}
 		if (*p == ',') {
-			snprintf(err, errsize, "%s: empty name before a comma in '%s'", source, list);
+			fmt_snprintf(err, errsize, "%s: empty name before a comma in '%s'", source, list);
 			return -1;
 		}
 		const char *start = p;
@@ -198,7 +220,7 @@ int caplist_parse(const char *list, const char *source, bool all_allowed, capmas
 
 		if (len == 3 && strncasecmp(start, "all", 3) == 0) {
 			if (!all_allowed) {
-				snprintf(err, errsize,
+				fmt_snprintf(err, errsize,
 					 "%s: 'ALL' is not allowed here (capinit only narrows; to "
 					 "keep every capability leave the drop list unset)",
 					 source);
@@ -222,7 +244,7 @@ int caplist_parse(const char *list, const char *source, bool all_allowed, capmas
 	}
 
 	if (saw_all && count > 1) {
-		snprintf(err, errsize, "%s: 'ALL' must stand alone, got '%s'", source, list);
+		fmt_snprintf(err, errsize, "%s: 'ALL' must stand alone, got '%s'", source, list);
 		return -1;
 	}
 	*all = saw_all;
@@ -234,7 +256,7 @@ void capmask_format(capmask mask, const char *sep, char *buf, size_t size)
 	size_t used = 0;
 	buf[0] = '\0';
 	if (mask == 0) {
-		snprintf(buf, size, "none");
+		fmt_snprintf(buf, size, "none");
 		return;
 	}
 	for (int bit = 0; bit < 64; bit++) {
@@ -242,11 +264,11 @@ void capmask_format(capmask mask, const char *sep, char *buf, size_t size)
 			continue;
 		char name[NAME_MAX_LEN];
 		capname_of_bit(bit, name, sizeof name);
-		int n = snprintf(buf + used, size - used, "%s%s", used ? sep : "", name);
+		int n = fmt_snprintf(buf + used, size - used, "%s%s", used ? sep : "", name);
 		if (n < 0 || (size_t)n >= size - used) {
 			/* Mark the truncation rather than print half a name. */
 			if (size >= 4)
-				snprintf(buf + (size - 4), 4, "...");
+				fmt_snprintf(buf + (size - 4), 4, "...");
 			return;
 		}
 		used += (size_t)n;

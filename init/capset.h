@@ -5,8 +5,8 @@
  * and its comparison against the kernel simple integer logic.
  *
  * Names are the ones this libcap build knows (0..CAP_LAST_CAP of its bundled
- * header). libcap's own cap_from_name() accepts numbers and trailing junk, so
- * tokens are validated here first and then checked by a round trip. */
+ * header), matched exactly: libcap's own cap_from_name() accepts numbers and
+ * trailing junk. */
 #ifndef CAPINIT_CAPSET_H
 #define CAPINIT_CAPSET_H
 
@@ -20,6 +20,9 @@ typedef uint64_t capmask;
 
 /* Number of capabilities this libcap build has names for. */
 int capset_known_bits(void);
+
+/* "cap_net_bind_service", or NULL for a bit without a name. */
+const char *capset_lower_name(int bit);
 
 /* Mask with the low `bits` bits set (bits may be 0..64). */
 capmask capmask_first(int bits);

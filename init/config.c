@@ -1,4 +1,5 @@
 #include "config.h"
+#include "fmt.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
 #include "signame.h"
 
 #define MAX_GRACE_SECONDS 86400u
@@ -23,7 +25,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct config_error *err, 
 	va_start(ap, fmt);
 	/* clang-analyzer 14 reports ap as uninitialized here on some inlined
 	 * paths; va_start is right above. */
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+	fmt_vsnprintf(err->msg, sizeof err->msg, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
 	va_end(ap);
 	err->status = status;
 	return -1;
@@ -64,24 +66,6 @@ static void set_defaults(struct config *cfg, enum personality p)
 		cfg->rewrite[i] = -1;
 }
 
-/* Unsigned decimal within [0, max]; false otherwise (sign, junk, overflow). */
-static bool parse_uint(const char *s, size_t len, unsigned long long max,
-		       unsigned long long *out)
-{
-	if (len == 0)
-		return false;
-	unsigned long long v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
 static int parse_bool(const char *value, const char *source, bool *out,
 		      struct config_error *err)
 {
@@ -104,7 +88,7 @@ static int parse_bool(const char *value, const char *source, bool *out,
 static int parse_bounded(const char *value, const char *source, unsigned long long max,
 			 unsigned long long *out, struct config_error *err)
 {
-	if (!parse_uint(value, strlen(value), max, out))
+	if (!parse_decimal(value, strlen(value), max, out))
 		return fail(err, 2, "%s: '%s' is not a whole number from 0 to %llu", source,
 			    value, max);
 	return 0;
@@ -119,7 +103,7 @@ static int parse_id(const char *s, size_t len, const char *source, const char *w
 		return fail(err, 2, "%s: empty %s", source, what);
 	unsigned long long v;
 	/* uid_t is 32 bits and (uid_t)-1 means "unchanged" to setresuid. */
-	if (parse_uint(s, len, 4294967294ull, &v)) {
+	if (parse_decimal(s, len, 4294967294ull, &v)) {
 		out->set = true;
 		out->numeric = true;
 		out->id = (uint32_t)v;
@@ -252,7 +236,7 @@ static void parse_compat_var(struct config *cfg, const char *name, const char *v
 	} else if (strcmp(name, "TINI_VERBOSITY") == 0) {
 		/* tini's scale: 1 warnings (its default), 2 info, 3 debug, 4 trace. */
 		unsigned long long v;
-		if (parse_uint(value, strlen(value), 1000, &v))
+		if (parse_decimal(value, strlen(value), 1000, &v))
 			cfg->verbose = v <= 1 ? 0 : (v - 1 > MAX_VERBOSE ? MAX_VERBOSE : (int)v - 1);
 	} else if (strcmp(name, "DUMB_INIT_SETSID") == 0) {
 		if (strcmp(value, "0") == 0)
@@ -354,8 +338,8 @@ static int parse_rewrite(struct config *cfg, const char *value, const char *sour
 	const char *colon = strchr(value, ':');
 	unsigned long long from, to;
 	if (colon == NULL ||
-	    !parse_uint(value, (size_t)(colon - value), SIGNAL_SLOTS - 1, &from) || from == 0 ||
-	    !parse_uint(colon + 1, strlen(colon + 1), SIGNAL_SLOTS - 1, &to))
+	    !parse_decimal(value, (size_t)(colon - value), SIGNAL_SLOTS - 1, &from) || from == 0 ||
+	    !parse_decimal(colon + 1, strlen(colon + 1), SIGNAL_SLOTS - 1, &to))
 		return fail(err, usage_status(cfg),
 			    "%s: '%s' is not SIGNAL:REPLACEMENT (numbers 1-64, replacement 0 "
 			    "drops the signal)",
@@ -416,7 +400,7 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 		return 0;
 	}
 	case OPT_EXIT_ZERO:
-		if (!parse_uint(value, strlen(value), 255, &v))
+		if (!parse_decimal(value, strlen(value), 255, &v))
 			return fail(err, usage_status(cfg),
 				    "%s: '%s' is not an exit code from 0 to 255", source, value);
 		cfg->exit_zero[v / 8] |= (uint8_t)(1u << (v % 8));

@@ -1,4 +1,5 @@
 #include "log.h"
+#include "fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +25,7 @@ void log_msg(int level, const char *fmt, ...)
 
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(line + len, sizeof line - len - 1, fmt, ap);
+	int n = fmt_vsnprintf(line + len, sizeof line - len - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		n = 0;

@@ -2,11 +2,11 @@
  * (child: apply, verify, execve | parent: drop own privilege, supervise). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "plan.h"
 #include "privilege.h"
@@ -50,22 +50,26 @@ static const char license_text[] =
 	"capinit is free software under the MIT license.\n"
 	"Copyright (c) 2026 the capinit authors.\n";
 
+/* Zero-initialised so its 4 kB buffer costs nothing in the binary; the
+ * descriptor is set first thing in main. */
+static struct outbuf out;
+
 static int informational(const struct config *cfg)
 {
 	switch (cfg->action) {
 	case ACTION_HELP:
-		fputs(usage_text, stdout);
+		out_puts(&out, usage_text);
 		break;
 	case ACTION_VERSION:
-		printf("capinit %s\n", CAPINIT_VERSION);
+		out_puts(&out, "capinit " CAPINIT_VERSION "\n");
 		break;
 	case ACTION_LICENSE:
-		fputs(license_text, stdout);
+		out_puts(&out, license_text);
 		break;
 	case ACTION_RUN:
 		break;
 	}
-	return 0;
+	return out_flush(&out) == 0 ? 0 : 125;
 }
 
 static void warn_about_plan(const struct plan *plan)
@@ -86,6 +90,7 @@ static void warn_about_plan(const struct plan *plan)
 
 int main(int argc, char **argv, char **envp)
 {
+	out.fd = STDOUT_FILENO;
 	struct config cfg;
 	struct config_error cerr;
 	if (config_parse(&cfg, argc, argv, envp, &cerr) != 0) {
@@ -119,18 +124,16 @@ int main(int argc, char **argv, char **envp)
 	}
 	warn_about_plan(&plan);
 	if (cfg.print) {
-		report_plan(stdout, &cfg, &plan, &rt);
-		return fflush(stdout) == 0 ? 0 : 125;
+		report_plan(&out, &cfg, &plan, &rt);
+		return out_flush(&out) == 0 ? 0 : 125;
 	}
 
 	size_t count = 0;
 	for (char **e = envp; *e; e++)
 		count++;
-	char **child_env = calloc(count + 2, sizeof *child_env);
-	if (child_env == NULL) {
-		log_error("out of memory");
-		return 125;
-	}
+	/* On the stack: the environment is bounded by the kernel's argument
+	 * limit, and no allocator is linked in for this one array. */
+	char *child_env[count + 2];
 	config_child_env(envp, plan.home_env, child_env);
 	return supervise_run(&cfg, &plan, &rt, child_env);
 }

@@ -1,4 +1,5 @@
 #include "plan.h"
+#include "fmt.h"
 
 #include <linux/capability.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@ static void explain_not_granted(capmask missing, const struct runtime *rt, char 
 	char names[256];
 	capmask_format(missing, ",", names, sizeof names);
 	if (rt->euid != 0 && (rt->permitted & rt->bounding) == 0) {
-		snprintf(err, errsize,
+		fmt_snprintf(err, errsize,
 			 "CAPINIT_CAP_ADD: cannot add %s: capinit runs as uid %u with no "
 			 "capabilities (runAsNonRoot/runAsUser) and can only narrow what it was "
 			 "given; run capinit as root with the capability granted "
@@ -18,7 +19,7 @@ static void explain_not_granted(capmask missing, const struct runtime *rt, char 
 			 names, (unsigned)rt->euid);
 		return;
 	}
-	snprintf(err, errsize,
+	fmt_snprintf(err, errsize,
 		 "CAPINIT_CAP_ADD: %s not granted by the container runtime, and capinit can "
 		 "only narrow: grant it there (docker run --cap-add=%s, or Kubernetes "
 		 "securityContext.capabilities.add: [%s])",
@@ -34,7 +35,7 @@ static int plan_capabilities(const struct config *cfg, const struct runtime *rt,
 	if (unsupported) {
 		char names[256];
 		capmask_format(unsupported, ",", names, sizeof names);
-		snprintf(err, errsize, "CAPINIT_CAP_ADD: %s not supported by this kernel (it has %d "
+		fmt_snprintf(err, errsize, "CAPINIT_CAP_ADD: %s not supported by this kernel (it has %d "
 				       "capabilities)",
 			 names, rt->max_bits);
 		return -1;
@@ -72,7 +73,7 @@ static int plan_bounding(const struct runtime *rt, bool child_root, struct plan 
 	if (!p->reduce_bounding || (rt->permitted & CAPMASK_BIT(CAP_SETPCAP)))
 		return 0;
 	if (child_root || !p->no_new_privs) {
-		snprintf(err, errsize,
+		fmt_snprintf(err, errsize,
 			 "cannot shrink the bounding set: the runtime did not grant CAP_SETPCAP, "
 			 "and a child %s could regain dropped capabilities through a setuid-root "
 			 "or file-capability program; grant SETPCAP (docker run "
@@ -96,7 +97,7 @@ static int plan_user(const struct user_ids *ids, const struct runtime *rt, struc
 		return 0;
 	capmask need = CAPMASK_BIT(CAP_SETUID) | CAPMASK_BIT(CAP_SETGID);
 	if ((rt->permitted & need) != need) {
-		snprintf(err, errsize,
+		fmt_snprintf(err, errsize,
 			 "CAPINIT_USER: switching to uid %u needs CAP_SETUID and CAP_SETGID, "
 			 "which the runtime did not grant to capinit (docker run --cap-add, or "
 			 "securityContext.capabilities.add)",

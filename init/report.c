@@ -1,114 +1,116 @@
 #include "report.h"
 
-static void print_set(FILE *out, const char *label, capmask mask)
+#include "fmt.h"
+
+static void print_set(struct outbuf *out, const char *label, capmask mask)
 {
 	char names[1024];
 	capmask_format(mask, ",", names, sizeof names);
-	fprintf(out, "  %-12s %016llx  %s\n", label, (unsigned long long)mask, names);
+	out_printf(out, "  %-12s %016llx  %s\n", label, (unsigned long long)mask, names);
 }
 
 /* "--cap-drop=A --cap-drop=B" style flags for each bit of mask. */
-static void print_flag_list(FILE *out, const char *flag, capmask mask)
+static void print_flag_list(struct outbuf *out, const char *flag, capmask mask)
 {
 	for (int bit = 0; bit < 64; bit++) {
 		if (!(mask & CAPMASK_BIT(bit)))
 			continue;
 		char name[64];
 		capname_of_bit(bit, name, sizeof name);
-		fprintf(out, " %s=%s", flag, name);
+		out_printf(out, " %s=%s", flag, name);
 	}
 }
 
-static void print_yaml_list(FILE *out, const char *key, capmask mask)
+static void print_yaml_list(struct outbuf *out, const char *key, capmask mask)
 {
-	fprintf(out, "    %s: [", key);
+	out_printf(out, "    %s: [", key);
 	const char *sep = "";
 	for (int bit = 0; bit < 64; bit++) {
 		if (!(mask & CAPMASK_BIT(bit)))
 			continue;
 		char name[64];
 		capname_of_bit(bit, name, sizeof name);
-		fprintf(out, "%s%s", sep, name);
+		out_printf(out, "%s%s", sep, name);
 		sep = ", ";
 	}
-	fprintf(out, "]\n");
+	out_printf(out, "]\n");
 }
 
-static void print_docker(FILE *out, const struct config *cfg, const struct plan *p)
+static void print_docker(struct outbuf *out, const struct config *cfg, const struct plan *p)
 {
-	fprintf(out, "docker run");
+	out_printf(out, "docker run");
 	if (cfg->drop_all)
-		fprintf(out, " --cap-drop=ALL");
+		out_printf(out, " --cap-drop=ALL");
 	else
 		print_flag_list(out, "--cap-drop", cfg->drop & p->kernel);
 	print_flag_list(out, "--cap-add", cfg->add);
 	if (p->switch_user)
-		fprintf(out, " --user=%u:%u", (unsigned)p->uid, (unsigned)p->gid);
+		out_printf(out, " --user=%u:%u", (unsigned)p->uid, (unsigned)p->gid);
 	if (p->no_new_privs)
-		fprintf(out, " --security-opt=no-new-privileges");
-	fprintf(out, " IMAGE\n");
+		out_printf(out, " --security-opt=no-new-privileges");
+	out_printf(out, " IMAGE\n");
 	if (p->switch_user && p->uid != 0 && p->ambient)
-		fprintf(out, "  (Docker does not raise ambient capabilities for --user: the "
+		out_printf(out, "  (Docker does not raise ambient capabilities for --user: the "
 			     "non-root app gets them only through capinit)\n");
 }
 
-static void print_kubernetes(FILE *out, const struct config *cfg, const struct plan *p)
+static void print_kubernetes(struct outbuf *out, const struct config *cfg, const struct plan *p)
 {
-	fprintf(out, "securityContext:\n");
+	out_printf(out, "securityContext:\n");
 	if (p->switch_user)
-		fprintf(out, "  runAsUser: %u\n  runAsGroup: %u\n", (unsigned)p->uid,
+		out_printf(out, "  runAsUser: %u\n  runAsGroup: %u\n", (unsigned)p->uid,
 			(unsigned)p->gid);
-	fprintf(out, "  allowPrivilegeEscalation: %s\n", p->no_new_privs ? "false" : "true");
+	out_printf(out, "  allowPrivilegeEscalation: %s\n", p->no_new_privs ? "false" : "true");
 	if (p->spec_given) {
-		fprintf(out, "  capabilities:\n");
+		out_printf(out, "  capabilities:\n");
 		if (cfg->drop_all)
-			fprintf(out, "    drop: [ALL]\n");
+			out_printf(out, "    drop: [ALL]\n");
 		else
 			print_yaml_list(out, "drop", cfg->drop & p->kernel);
 		if (cfg->add)
 			print_yaml_list(out, "add", cfg->add);
 	}
 	if (p->switch_user && p->uid != 0 && p->ambient)
-		fprintf(out, "  # Kubernetes gives a non-root container no ambient capabilities "
+		out_printf(out, "  # Kubernetes gives a non-root container no ambient capabilities "
 			     "(kubernetes/kubernetes#56374): run capinit as root with these "
 			     "capabilities and CAPINIT_USER for the app instead.\n");
 }
 
-void report_plan(FILE *out, const struct config *cfg, const struct plan *p,
+void report_plan(struct outbuf *out, const struct config *cfg, const struct plan *p,
 		 const struct runtime *rt)
 {
-	fprintf(out, "capinit plan\n");
-	fprintf(out, "runtime gave (uid %u, kernel has %d capabilities):\n", (unsigned)rt->euid,
+	out_printf(out, "capinit plan\n");
+	out_printf(out, "runtime gave (uid %u, kernel has %d capabilities):\n", (unsigned)rt->euid,
 		rt->max_bits);
 	print_set(out, "handed (H)", p->handed);
 	print_set(out, "bounding", rt->bounding & p->kernel);
 	print_set(out, "permitted", rt->permitted);
 	print_set(out, "effective", rt->effective);
-	fprintf(out, "dropped:\n");
+	out_printf(out, "dropped:\n");
 	print_set(out, "H - B'", p->dropped);
 	if (p->unsupported_drops)
 		print_set(out, "not in kernel", p->unsupported_drops);
-	fprintf(out, "child gets:\n");
+	out_printf(out, "child gets:\n");
 	print_set(out, "bounding", p->bounding);
 	print_set(out, "permitted", p->permitted);
 	print_set(out, "effective", p->effective);
 	print_set(out, "inheritable", p->inheritable);
 	print_set(out, "ambient", p->ambient);
 	if (p->bounding_kept_warning)
-		fprintf(out, "  (bounding set left as handed over: no CAP_SETPCAP; safe because "
+		out_printf(out, "  (bounding set left as handed over: no CAP_SETPCAP; safe because "
 			     "the child is non-root under no_new_privs)\n");
 	if (p->switch_user) {
-		fprintf(out, "  user         uid %u gid %u groups", (unsigned)p->uid,
+		out_printf(out, "  user         uid %u gid %u groups", (unsigned)p->uid,
 			(unsigned)p->gid);
 		for (size_t i = 0; i < p->ngroups; i++)
-			fprintf(out, "%s%u", i ? "," : " ", (unsigned)p->groups[i]);
-		fprintf(out, "%s%s\n", p->home_env ? " " : "", p->home_env ? p->home_env : "");
+			out_printf(out, "%s%u", i ? "," : " ", (unsigned)p->groups[i]);
+		out_printf(out, "%s%s\n", p->home_env ? " " : "", p->home_env ? p->home_env : "");
 	} else {
-		fprintf(out, "  user         unchanged (uid %u)\n", (unsigned)p->uid);
+		out_printf(out, "  user         unchanged (uid %u)\n", (unsigned)p->uid);
 	}
-	fprintf(out, "  no_new_privs %d%s\n", p->no_new_privs,
+	out_printf(out, "  no_new_privs %d%s\n", p->no_new_privs,
 		p->nnp_forced_by_runtime ? " (already set by the runtime)" : "");
-	fprintf(out, "equivalent:\n");
+	out_printf(out, "equivalent:\n");
 	print_docker(out, cfg, p);
 	print_kubernetes(out, cfg, p);
 }

@@ -3,12 +3,11 @@
 #ifndef CAPINIT_REPORT_H
 #define CAPINIT_REPORT_H
 
-#include <stdio.h>
-
 #include "config.h"
+#include "fmt.h"
 #include "plan.h"
 
-void report_plan(FILE *out, const struct config *cfg, const struct plan *plan,
+void report_plan(struct outbuf *out, const struct config *cfg, const struct plan *plan,
 		 const struct runtime *rt);
 
 #endif

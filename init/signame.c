@@ -1,7 +1,8 @@
 #include "signame.h"
 
+#include "decimal.h"
+
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,11 +34,10 @@ int signal_from_name(const char *name)
 		const char *rest = name + 5;
 		if (*rest == '\0')
 			return SIGRTMIN;
-		if (*rest != '+' || rest[1] < '0' || rest[1] > '9')
+		if (*rest != '+')
 			return -1;
-		char *end;
-		long off = strtol(rest + 1, &end, 10);
-		if (*end != '\0' || off > SIGRTMAX - SIGRTMIN)
+		unsigned long long off;
+		if (!parse_decimal(rest + 1, strlen(rest + 1), (unsigned)(SIGRTMAX - SIGRTMIN), &off))
 			return -1;
 		return SIGRTMIN + (int)off;
 	}

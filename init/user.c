@@ -1,8 +1,12 @@
 #include "user.h"
 
-#include <stdio.h>
-#include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "decimal.h"
+#include "fmt.h"
 
 #define LINE_MAX_LEN 4096
 #define FIELDS_MAX 8
@@ -18,7 +22,6 @@ struct passwd_entry {
 static size_t split_fields(char *line, char **fields)
 {
 	size_t n = 0;
-	line[strcspn(line, "\n")] = '\0';
 	fields[n++] = line;
 	for (char *p = line; *p && n < FIELDS_MAX; p++) {
 		if (*p == ':') {
@@ -31,40 +34,68 @@ static size_t split_fields(char *line, char **fields)
 
 static bool parse_id_field(const char *s, uint32_t *out)
 {
-	if (*s == '\0')
-		return false;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end != '\0' || v > 4294967294ull || s[0] == '-')
+	unsigned long long v;
+	/* (uid_t)-1 is not an id: setresuid reads it as "unchanged". */
+	if (!parse_decimal(s, strlen(s), 4294967294ull, &v))
 		return false;
 	*out = (uint32_t)v;
 	return true;
 }
 
-/* Read lines of a colon file, calling `visit` until it returns true.
- * Lines longer than the buffer are skipped whole. */
-static void scan_file(const char *path, bool (*visit)(char **fields, size_t n, void *ctx),
-		      void *ctx)
+typedef bool (*visit_fn)(char **fields, size_t n, void *ctx);
+
+/* One line of a colon file: skip comments and blanks, split, visit. */
+static bool visit_line(char *line, visit_fn visit, void *ctx)
 {
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return; /* FROM scratch may have no such file: nothing matches */
-	char line[LINE_MAX_LEN];
-	bool skipping = false;
-	while (fgets(line, sizeof line, f)) {
-		bool complete = strchr(line, '\n') != NULL || feof(f);
-		if (skipping || !complete) {
-			skipping = !complete;
+	if (line[0] == '#' || line[0] == '\0')
+		return false;
+	char *fields[FIELDS_MAX];
+	size_t n = split_fields(line, fields);
+	return visit(fields, n, ctx);
+}
+
+/* Read the lines of a colon file with read(2), calling `visit` until it
+ * returns true. A line longer than the buffer is skipped whole. A missing
+ * file (an image built FROM scratch) simply has no entries. */
+static void scan_file(const char *path, visit_fn visit, void *ctx)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[LINE_MAX_LEN];
+	size_t have = 0;
+	bool skipping = false, done = false;
+	while (!done) {
+		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+		if (n < 0 && errno == EINTR)
 			continue;
+		bool eof = n <= 0;
+		if (!eof)
+			have += (size_t)n;
+		size_t start = 0;
+		char *nl;
+		while (!done && (nl = memchr(buf + start, '\n', have - start)) != NULL) {
+			*nl = '\0';
+			if (!skipping)
+				done = visit_line(buf + start, visit, ctx);
+			skipping = false;
+			start = (size_t)(nl - buf) + 1;
 		}
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		char *fields[FIELDS_MAX];
-		size_t n = split_fields(line, fields);
-		if (visit(fields, n, ctx))
+		if (eof) {
+			if (!done && !skipping && start < have) {
+				buf[have] = '\0'; /* a last line without a newline */
+				visit_line(buf + start, visit, ctx);
+			}
 			break;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have == sizeof buf - 1) {
+			skipping = true; /* too long to be an entry we could use */
+			have = 0;
+		}
 	}
-	fclose(f);
+	close(fd);
 }
 
 struct passwd_query {
@@ -147,13 +178,13 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 	scan_file(passwd_path, visit_passwd, &pq);
 
 	if (!pw.found && !user->numeric) {
-		snprintf(err, errsize, "%s: unknown user '%s' (not in %s)", source, user->name,
+		fmt_snprintf(err, errsize, "%s: unknown user '%s' (not in %s)", source, user->name,
 			 passwd_path);
 		return -1;
 	}
 	if (!pw.found && !group->set) {
 		/* Never fall back silently to gid 0. */
-		snprintf(err, errsize,
+		fmt_snprintf(err, errsize,
 			 "%s: uid %u has no entry in %s, so its group is unknown: give one "
 			 "explicitly (%u:GID)",
 			 source, user->id, passwd_path, user->id);
@@ -168,7 +199,7 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 			struct group_query gq = {.want = group};
 			scan_file(group_path, visit_group, &gq);
 			if (!gq.found) {
-				snprintf(err, errsize, "%s: unknown group '%s' (not in %s)", source,
+				fmt_snprintf(err, errsize, "%s: unknown group '%s' (not in %s)", source,
 					 group->name, group_path);
 				return -1;
 			}
@@ -184,7 +215,7 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 		struct group_query gq = {.member = pw.name, .ids = out};
 		scan_file(group_path, visit_group, &gq);
 		if (gq.overflow) {
-			snprintf(err, errsize, "%s: user '%s' is in more than %d groups", source,
+			fmt_snprintf(err, errsize, "%s: user '%s' is in more than %d groups", source,
 				 pw.name, USER_MAX_GROUPS);
 			return -1;
 		}
@@ -192,7 +223,7 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 
 	if (pw.found && pw.home[0] != '\0') {
 		out->has_home = true;
-		snprintf(out->home_env, sizeof out->home_env, "HOME=%s", pw.home);
+		fmt_snprintf(out->home_env, sizeof out->home_env, "HOME=%s", pw.home);
 	}
 	return 0;
 }

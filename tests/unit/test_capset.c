@@ -2,6 +2,7 @@
 #include "capset.h"
 
 #include <linux/capability.h>
+#include <sys/capability.h>
 
 #include "check.h"
 
@@ -26,6 +27,20 @@ static void test_names(void)
 	CHECK(bit("ch\xc3\x96wn") == -1);
 	CHECK(bit("all") == -1);
 	CHECK(capset_known_bits() == CAP_LAST_CAP + 1);
+}
+
+/* Our name table must be libcap's, entry for entry. */
+static void test_table_matches_libcap(void)
+{
+	for (int b = 0; b <= CAP_LAST_CAP; b++) {
+		char *theirs = cap_to_name(b);
+		CHECK(theirs && capset_lower_name(b) && strcmp(theirs, capset_lower_name(b)) == 0);
+		cap_value_t v = -1;
+		CHECK(cap_from_name(capset_lower_name(b), &v) == 0 && v == b);
+		cap_free(theirs);
+	}
+	CHECK(capset_lower_name(CAP_LAST_CAP + 1) == NULL);
+	CHECK(capset_lower_name(-1) == NULL);
 }
 
 static void test_name_of_bit(void)
@@ -115,6 +130,7 @@ static void test_format(void)
 int main(void)
 {
 	test_names();
+	test_table_matches_libcap();
 	test_name_of_bit();
 	test_lists();
 	test_format();

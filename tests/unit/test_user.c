@@ -88,6 +88,10 @@ static void test_unknown(void)
 	CHECK(resolve("app", "nosuch", &ids, err) == -1);
 	CHECK_CONTAINS(err, "unknown group 'nosuch'");
 	CHECK(resolve("broken", NULL, &ids, err) == -1); /* malformed line skipped */
+	/* The last line counts even without a final newline. */
+	snprintf(passwd, sizeof passwd, "%s/fixtures/passwd-no-final-newline", dir);
+	CHECK(resolve("last", NULL, &ids, err) == 0);
+	CHECK(ids.uid == 7 && strcmp(ids.home_env, "HOME=/var/last") == 0);
 	/* FROM scratch: no files at all. */
 	snprintf(passwd, sizeof passwd, "%s/fixtures/missing", dir);
 	CHECK(resolve("app", NULL, &ids, err) == -1);

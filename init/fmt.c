@@ -1,0 +1,189 @@
+#include "fmt.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Where formatted characters go: a bounded buffer that counts what did not
+ * fit, so the return value matches snprintf's. */
+struct sink {
+	char *buf;
+	size_t size, len;
+};
+
+static void put(struct sink *s, char c)
+{
+	if (s->len + 1 < s->size)
+		s->buf[s->len] = c;
+	s->len++;
+}
+
+static void put_padded(struct sink *s, const char *str, size_t n, size_t width, bool left,
+		       char pad)
+{
+	size_t fill = width > n ? width - n : 0;
+	if (!left)
+		for (size_t i = 0; i < fill; i++)
+			put(s, pad);
+	for (size_t i = 0; i < n; i++)
+		put(s, str[i]);
+	if (left)
+		for (size_t i = 0; i < fill; i++)
+			put(s, ' ');
+}
+
+/* Digits of v in base into the end of tmp; returns the first digit. */
+static char *digits(unsigned long long v, unsigned base, char *end)
+{
+	char *p = end;
+	do {
+		*--p = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	return p;
+}
+
+int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct sink s = {buf, size, 0};
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%') {
+			put(&s, *f);
+			continue;
+		}
+		f++;
+		bool left = false, zero = false;
+		for (;; f++) {
+			if (*f == '-')
+				left = true;
+			else if (*f == '0')
+				zero = true;
+			else
+				break;
+		}
+		size_t width = 0;
+		while (*f >= '0' && *f <= '9')
+			width = width * 10 + (size_t)(*f++ - '0');
+		size_t precision = (size_t)-1;
+		if (*f == '.') {
+			f++;
+			if (*f == '*') {
+				int p = va_arg(ap, int);
+				precision = p < 0 ? (size_t)-1 : (size_t)p;
+				f++;
+			} else {
+				precision = 0;
+				while (*f >= '0' && *f <= '9')
+					precision = precision * 10 + (size_t)(*f++ - '0');
+			}
+		}
+		int longs = 0;
+		while (*f == 'l' || *f == 'z') {
+			longs += *f == 'z' ? 2 : 1;
+			f++;
+		}
+		char tmp[24];
+		char *end = tmp + sizeof tmp;
+		switch (*f) {
+		case 's': {
+			const char *str = va_arg(ap, const char *);
+			if (str == NULL)
+				str = "(null)";
+			size_t n = strnlen(str, precision);
+			put_padded(&s, str, n, width, left, ' ');
+			break;
+		}
+		case 'c': {
+			char c = (char)va_arg(ap, int);
+			put_padded(&s, &c, 1, width, left, ' ');
+			break;
+		}
+		case 'd': {
+			long long v = longs >= 2 ? va_arg(ap, long long)
+				      : longs ? va_arg(ap, long) : va_arg(ap, int);
+			unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v
+						       : (unsigned long long)v;
+			char *p = digits(mag, 10, end);
+			if (v < 0)
+				*--p = '-';
+			put_padded(&s, p, (size_t)(end - p), width, left, zero ? '0' : ' ');
+			break;
+		}
+		case 'u':
+		case 'x': {
+			unsigned long long v = longs >= 2 ? va_arg(ap, unsigned long long)
+					       : longs ? va_arg(ap, unsigned long)
+						       : va_arg(ap, unsigned);
+			char *p = digits(v, *f == 'x' ? 16 : 10, end);
+			put_padded(&s, p, (size_t)(end - p), width, left, zero ? '0' : ' ');
+			break;
+		}
+		case '%':
+			put(&s, '%');
+			break;
+		default: /* not in the subset: show it rather than guess */
+			put(&s, '%');
+			if (*f == '\0')
+				f--;
+			else
+				put(&s, *f);
+			break;
+		}
+	}
+	if (size > 0)
+		buf[s.len < size ? s.len : size - 1] = '\0';
+	return s.len > 0x7fffffff ? 0x7fffffff : (int)s.len;
+}
+
+int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(buf, size, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+	va_end(ap);
+	return n;
+}
+
+int out_flush(struct outbuf *out)
+{
+	size_t done = 0;
+	while (done < out->len) {
+		ssize_t w = write(out->fd, out->data + done, out->len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			out->failed = true;
+			break;
+		}
+		done += (size_t)w;
+	}
+	out->len = 0;
+	return out->failed ? -1 : 0;
+}
+
+static void out_write(struct outbuf *out, const char *s, size_t n)
+{
+	while (n > 0) {
+		if (out->len == sizeof out->data)
+			out_flush(out);
+		size_t room = sizeof out->data - out->len;
+		size_t chunk = n < room ? n : room;
+		memcpy(out->data + out->len, s, chunk);
+		out->len += chunk;
+		s += chunk;
+		n -= chunk;
+	}
+}
+
+void out_puts(struct outbuf *out, const char *s) { out_write(out, s, strlen(s)); }
+
+void out_printf(struct outbuf *out, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(line, sizeof line, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+	va_end(ap);
+	size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+	out_write(out, line, len);
+}
