@@ -13,9 +13,8 @@
 #define MAX_GRACE_SECONDS 86400u
 #define MAX_VERBOSE 3
 
-/* Where each setting came from, for messages that name the variable or flag. */
+/* Settings whose final value is decided after all sources are read. */
 struct sources {
-	const char *drop, *add;
 	bool kill_group;
 };
 
@@ -142,6 +141,10 @@ static int parse_user(struct config *cfg, const char *value, const char *source,
 	cfg->user_source = source;
 	const char *colon = strchr(value, ':');
 	size_t ulen = colon ? (size_t)(colon - value) : strlen(value);
+	if (ulen == 0)
+		return fail(err, 2, "%s: empty user in '%s' (USER[:GROUP])", source, value);
+	if (colon && colon[1] == '\0')
+		return fail(err, 2, "%s: empty group after ':' in '%s'", source, value);
 	if (parse_id(value, ulen, source, "user", &cfg->user, err) != 0)
 		return -1;
 	if (colon)
@@ -151,7 +154,7 @@ static int parse_user(struct config *cfg, const char *value, const char *source,
 }
 
 static int set_caplist(struct config *cfg, bool drop, const char *value, const char *source,
-		       struct sources *src, struct config_error *err)
+		       struct config_error *err)
 {
 	char msg[400];
 	capmask mask;
@@ -162,11 +165,11 @@ static int set_caplist(struct config *cfg, bool drop, const char *value, const c
 		cfg->drop_set = true;
 		cfg->drop = mask;
 		cfg->drop_all = all;
-		src->drop = source;
+		cfg->drop_source = source;
 	} else {
 		cfg->add_set = true;
 		cfg->add = mask;
-		src->add = source;
+		cfg->add_source = source;
 	}
 	return 0;
 }
@@ -198,9 +201,9 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 {
 	bool b = false;
 	if (strcmp(name, "CAPINIT_CAP_DROP") == 0)
-		return set_caplist(cfg, true, value, "CAPINIT_CAP_DROP", src, err);
+		return set_caplist(cfg, true, value, "CAPINIT_CAP_DROP", err);
 	if (strcmp(name, "CAPINIT_CAP_ADD") == 0)
-		return set_caplist(cfg, false, value, "CAPINIT_CAP_ADD", src, err);
+		return set_caplist(cfg, false, value, "CAPINIT_CAP_ADD", err);
 	if (strcmp(name, "CAPINIT_USER") == 0)
 		return parse_user(cfg, value, "CAPINIT_USER", err);
 	if (strcmp(name, "CAPINIT_NO_NEW_PRIVS") == 0)
@@ -354,9 +357,9 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 	unsigned long long v;
 	switch (def->id) {
 	case OPT_CAP_DROP:
-		return set_caplist(cfg, true, value, source, src, err);
+		return set_caplist(cfg, true, value, source, err);
 	case OPT_CAP_ADD:
-		return set_caplist(cfg, false, value, source, src, err);
+		return set_caplist(cfg, false, value, source, err);
 	case OPT_USER:
 		return parse_user(cfg, value, source, err);
 	case OPT_NO_NEW_PRIVS:
@@ -483,8 +486,7 @@ static int parse_arguments(struct config *cfg, int argc, char **argv, struct sou
 
 /* ---- whole-config checks -------------------------------------------------- */
 
-static int check_consistency(struct config *cfg, const struct sources *src,
-			     struct config_error *err)
+static int check_consistency(const struct config *cfg, struct config_error *err)
 {
 	capmask both = cfg->add & cfg->drop;
 	if (both != 0) {
@@ -494,7 +496,7 @@ static int check_consistency(struct config *cfg, const struct sources *src,
 		capmask_format(both, ",", names, sizeof names);
 		return fail(err, 2, "%s and %s both name %s: a capability cannot be both added "
 				    "and dropped",
-			    src->add, src->drop, names);
+			    cfg->add_source, cfg->drop_source, names);
 	}
 	if (cfg->group.set && !cfg->user.set)
 		return fail(err, 2, "%s: a group needs a user", cfg->user_source);
@@ -513,7 +515,7 @@ int config_parse(struct config *cfg, int argc, char **argv, char **envp,
 		return -1;
 	if (parse_arguments(cfg, argc, argv, &src, err) != 0)
 		return -1;
-	if (check_consistency(cfg, &src, err) != 0)
+	if (check_consistency(cfg, err) != 0)
 		return -1;
 
 	cfg->kill_group = src.kill_group || cfg->setsid;

@@ -37,7 +37,8 @@ struct config {
 	bool drop_set, drop_all, add_set;
 	capmask drop, add;
 	struct id_spec user, group;
-	const char *user_source; /* the variable or flag USER came from */
+	/* The variable or flag each setting came from, for messages. */
+	const char *drop_source, *add_source, *user_source;
 	bool no_new_privs;
 
 	/* Supervision. */

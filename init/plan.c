@@ -5,25 +5,25 @@
 #include <stdio.h>
 #include <string.h>
 
-static void explain_not_granted(capmask missing, const struct runtime *rt, char *err,
-				size_t errsize)
+static void explain_not_granted(const char *source, capmask missing, const struct runtime *rt,
+				char *err, size_t errsize)
 {
 	char names[256];
 	capmask_format(missing, ",", names, sizeof names);
 	if (rt->euid != 0 && (rt->permitted & rt->bounding) == 0) {
 		fmt_snprintf(err, errsize,
-			 "CAPINIT_CAP_ADD: cannot add %s: capinit runs as uid %u with no "
+			 "%s: cannot add %s: capinit runs as uid %u with no "
 			 "capabilities (runAsNonRoot/runAsUser) and can only narrow what it was "
 			 "given; run capinit as root with the capability granted "
 			 "(securityContext.capabilities.add) and set CAPINIT_USER for the app",
-			 names, (unsigned)rt->euid);
+			 source, names, (unsigned)rt->euid);
 		return;
 	}
 	fmt_snprintf(err, errsize,
-		 "CAPINIT_CAP_ADD: %s not granted by the container runtime, and capinit can "
+		 "%s: %s not granted by the container runtime, and capinit can "
 		 "only narrow: grant it there (docker run --cap-add=%s, or Kubernetes "
 		 "securityContext.capabilities.add: [%s])",
-		 names, names, names);
+		 source, names, names, names);
 }
 
 static int plan_capabilities(const struct config *cfg, const struct runtime *rt, bool child_root,
@@ -35,13 +35,12 @@ static int plan_capabilities(const struct config *cfg, const struct runtime *rt,
 	if (unsupported) {
 		char names[256];
 		capmask_format(unsupported, ",", names, sizeof names);
-		fmt_snprintf(err, errsize, "CAPINIT_CAP_ADD: %s not supported by this kernel (it has %d "
-				       "capabilities)",
-			 names, rt->max_bits);
+		fmt_snprintf(err, errsize, "%s: %s not supported by this kernel (it has %d capabilities)",
+			     cfg->add_source, names, rt->max_bits);
 		return -1;
 	}
 	if (add & ~p->handed) {
-		explain_not_granted(add & ~p->handed, rt, err, errsize);
+		explain_not_granted(cfg->add_source, add & ~p->handed, rt, err, errsize);
 		return -1;
 	}
 	p->unsupported_drops = cfg->drop_all ? 0 : cfg->drop & ~p->kernel;
@@ -88,8 +87,8 @@ static int plan_bounding(const struct runtime *rt, bool child_root, struct plan 
 	return 0;
 }
 
-static int plan_user(const struct user_ids *ids, const struct runtime *rt, struct plan *p,
-		     char *err, size_t errsize)
+static int plan_user(const struct config *cfg, const struct user_ids *ids,
+		     const struct runtime *rt, struct plan *p, char *err, size_t errsize)
 {
 	p->uid = rt->euid;
 	p->gid = rt->egid;
@@ -98,10 +97,10 @@ static int plan_user(const struct user_ids *ids, const struct runtime *rt, struc
 	capmask need = CAPMASK_BIT(CAP_SETUID) | CAPMASK_BIT(CAP_SETGID);
 	if ((rt->permitted & need) != need) {
 		fmt_snprintf(err, errsize,
-			 "CAPINIT_USER: switching to uid %u needs CAP_SETUID and CAP_SETGID, "
+			 "%s: switching to uid %u needs CAP_SETUID and CAP_SETGID, "
 			 "which the runtime did not grant to capinit (docker run --cap-add, or "
 			 "securityContext.capabilities.add)",
-			 (unsigned)ids->uid);
+			 cfg->user_source, (unsigned)ids->uid);
 		return -1;
 	}
 	p->switch_user = true;
@@ -125,7 +124,7 @@ int plan_make(const struct config *cfg, const struct user_ids *ids, const struct
 	p->no_new_privs = cfg->no_new_privs || rt->no_new_privs;
 	p->nnp_forced_by_runtime = !cfg->no_new_privs && rt->no_new_privs;
 
-	if (plan_user(ids, rt, p, err, errsize) != 0)
+	if (plan_user(cfg, ids, rt, p, err, errsize) != 0)
 		return -1;
 	bool child_root = p->uid == 0;
 

@@ -137,7 +137,7 @@ static void test_add_outside_runtime(void)
 	struct plan p;
 	char err[512];
 	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == -1);
-	CHECK_CONTAINS(err, "SYS_ADMIN not granted by the container runtime");
+	CHECK_CONTAINS(err, "CAPINIT_CAP_ADD: SYS_ADMIN not granted by the container runtime");
 	CHECK_CONTAINS(err, "--cap-add=SYS_ADMIN");
 	CHECK_CONTAINS(err, "securityContext.capabilities.add");
 
