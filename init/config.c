@@ -61,6 +61,7 @@ static void set_defaults(struct config *cfg, enum personality p)
 	/* dumb-init's default: the child leads a new session and signals go to
 	 * its whole process group. */
 	cfg->setsid = p == PERSONALITY_DUMB_INIT;
+	cfg->suspend_on_tty_signals = p == PERSONALITY_DUMB_INIT;
 	for (int i = 0; i < SIGNAL_SLOTS; i++)
 		cfg->rewrite[i] = -1;
 }
@@ -240,7 +241,7 @@ static void parse_compat_var(struct config *cfg, const char *name, const char *v
 		/* tini's scale: 1 warnings (its default), 2 info, 3 debug, 4 trace. */
 		unsigned long long v;
 		if (parse_decimal(value, strlen(value), 1000, &v))
-			cfg->verbose = v <= 1 ? 0 : (v - 1 > MAX_VERBOSE ? MAX_VERBOSE : (int)v - 1);
+			cfg->verbose = v > MAX_VERBOSE + 1 ? MAX_VERBOSE : (int)v - 1;
 	} else if (strcmp(name, "DUMB_INIT_SETSID") == 0) {
 		if (strcmp(value, "0") == 0)
 			cfg->setsid = false;

@@ -48,7 +48,9 @@ struct config {
 	bool subreaper;    /* tini -s: asked for explicitly */
 	bool warn_on_reap; /* tini -w */
 	int pdeath_signal; /* tini -p, 0 = none */
-	int verbose;
+	/* dumb-init: the init stops itself when it receives TSTP/TTIN/TTOU. */
+	bool suspend_on_tty_signals;
+	int verbose; /* -1 (errors only) to 3 */
 	bool print;
 
 	/* tini -e: exit codes mapped to 0 (bitmap over 0..255). */

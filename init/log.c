@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static int current_level = LOG_ERROR;
+static int current_level = LOG_WARN;
+static int info_fd = STDERR_FILENO;
 
 void log_set_level(int level) { current_level = level; }
+
+void log_set_info_fd(int fd) { info_fd = fd; }
 
 int log_get_level(void) { return current_level; }
 
@@ -33,7 +36,7 @@ void log_msg(int level, const char *fmt, ...)
 	line[len++] = '\n';
 
 	/* Best effort: if stderr is gone there is nobody to tell. */
-	ssize_t w = write(STDERR_FILENO, line, len);
+	ssize_t w = write(level >= LOG_INFO ? info_fd : STDERR_FILENO, line, len);
 	(void)w;
 	errno = saved_errno;
 }

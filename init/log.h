@@ -6,13 +6,18 @@
 #ifndef CAPINIT_LOG_H
 #define CAPINIT_LOG_H
 
-enum log_level { LOG_ERROR = 0, LOG_INFO = 1, LOG_DEBUG = 2, LOG_TRACE = 3 };
+/* Errors always show; warnings unless silenced (tini's TINI_VERBOSITY=0);
+ * the rest with -v / CAPINIT_VERBOSE. */
+enum log_level { LOG_ERROR = -1, LOG_WARN = 0, LOG_INFO = 1, LOG_DEBUG = 2, LOG_TRACE = 3 };
 
 void log_set_level(int level);
 int log_get_level(void);
+/* Where LOG_INFO and above go: stderr, or stdout where tini prints them. */
+void log_set_info_fd(int fd);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)

@@ -77,7 +77,7 @@ static void warn_about_plan(const struct plan *plan)
 	if (plan->unsupported_drops) {
 		char names[256];
 		capmask_format(plan->unsupported_drops, ",", names, sizeof names);
-		log_error("warning: CAPINIT_CAP_DROP: %s not supported by this kernel, nothing to "
+		log_warn("warning: CAPINIT_CAP_DROP: %s not supported by this kernel, nothing to "
 			  "drop",
 			  names);
 	}
@@ -90,7 +90,6 @@ static void warn_about_plan(const struct plan *plan)
 
 int main(int argc, char **argv, char **envp)
 {
-	out.fd = STDOUT_FILENO;
 	struct config cfg;
 	struct config_error cerr;
 	if (config_parse(&cfg, argc, argv, envp, &cerr) != 0) {
@@ -98,6 +97,13 @@ int main(int argc, char **argv, char **envp)
 		return cerr.status;
 	}
 	log_set_level(cfg.verbose);
+	/* Where the originals print: tini its info and debug lines on stdout,
+	 * dumb-init its help and version on stderr. */
+	if (cfg.personality == PERSONALITY_TINI)
+		log_set_info_fd(STDOUT_FILENO);
+	out.fd = cfg.personality == PERSONALITY_DUMB_INIT && cfg.action != ACTION_LICENSE
+			 ? STDERR_FILENO
+			 : STDOUT_FILENO;
 	if (cfg.action != ACTION_RUN)
 		return informational(&cfg);
 

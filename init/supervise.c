@@ -119,29 +119,37 @@ static bool reap(struct supervisor *s)
 				 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		} else if (s->cfg->warn_on_reap) {
 			/* tini -w: a warning, shown at the default level. */
-			log_error("reaped zombie process with pid=%d", pid);
+			log_warn("reaped zombie process with pid=%d", pid);
 		} else {
 			log_trace("reaped %d", pid);
 		}
 	}
 }
 
-static void forward(struct supervisor *s, int sig)
+/* Send sig to target after dumb-init's rewrites (0 drops it). */
+static void send_rewritten(const struct supervisor *s, pid_t target, int sig)
 {
 	int out = s->cfg->rewrite[sig] >= 0 ? s->cfg->rewrite[sig] : sig;
 	if (out == 0) {
 		log_debug("signal %d dropped (rewrite)", sig);
 		return;
 	}
-	/* Once the main child is gone (grace drain), signals go to everyone
-	 * left in the namespace. */
-	pid_t target = s->child_done ? -1 : s->cfg->kill_group ? -s->child : s->child;
 	if (kill(target, out) != 0 && errno != ESRCH)
 		log_error("forwarding signal %d to %d: %s", out, target, strerror(errno));
 	else
 		log_debug("forwarded signal %d to %d", out, target);
-	/* dumb-init's setsid mode: the init stops along with its child. */
-	if (s->cfg->setsid && out == SIGSTOP && sig != SIGSTOP)
+}
+
+static void forward(const struct supervisor *s, int sig)
+{
+	/* Once the main child is gone (grace drain), signals go to everyone
+	 * left in the namespace. */
+	pid_t target = s->child_done ? -1 : s->cfg->kill_group ? -s->child : s->child;
+	send_rewritten(s, target, sig);
+	/* dumb-init stops along with its child on a terminal stop signal,
+	 * whatever it was rewritten to (as PID 1 the kernel ignores this). */
+	if (s->cfg->suspend_on_tty_signals &&
+	    (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
 		kill(getpid(), SIGSTOP);
 }
 
@@ -221,7 +229,7 @@ static void check_reaping(const struct supervisor *s)
 	 * unasked, since it costs nothing and only helps. */
 	bool want = s->cfg->subreaper || s->cfg->personality != PERSONALITY_TINI;
 	if (!want) {
-		log_error("not running as PID 1 and not registered as a child subreaper: "
+		log_warn("not running as PID 1 and not registered as a child subreaper: "
 			  "orphaned zombies will not be reaped (use -s or TINI_SUBREAPER)");
 		return;
 	}
@@ -270,8 +278,9 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	}
 
 	if (cfg->setsid) {
-		/* dumb-init: the child's session is told to go when it exits. */
-		(void)kill(-s.child, SIGTERM);
+		/* dumb-init: the child's session is told to go when it exits,
+		 * with its rewrite of SIGTERM applied. */
+		send_rewritten(&s, -s.child, SIGTERM);
 	}
 	if (s.is_pid1)
 		grace_drain(&s);

@@ -181,6 +181,12 @@ static void test_personalities(void)
 	CHECK(parse_with(&c, &e, no_env, ARGV("tini", "-p", "NOPE", "x")) == -1);
 	CHECK(parse_with(&c, &e, ENV("TINI_VERBOSITY=3"), ARGV("tini", "x")) == 0 &&
 	      c.verbose == 2);
+	/* tini's 0 silences warnings too: capinit's -1, errors only. */
+	CHECK(parse_with(&c, &e, ENV("TINI_VERBOSITY=0"), ARGV("tini", "x")) == 0 &&
+	      c.verbose == -1);
+	CHECK(parse_with(&c, &e, ENV("TINI_VERBOSITY=1"), ARGV("tini", "x")) == 0 &&
+	      c.verbose == 0);
+	CHECK(c.suspend_on_tty_signals == false);
 	/* A bad capability spec is exit 2 in every personality. */
 	CHECK(parse_with(&c, &e, ENV("CAPINIT_CAP_DROP=nope"), ARGV("tini", "x")) == -1 &&
 	      e.status == 2);
@@ -189,7 +195,7 @@ static void test_personalities(void)
 
 	/* dumb-init: setsid mode, group signals, job-control stops rewritten. */
 	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init", "x")) == 0);
-	CHECK(c.setsid && c.kill_group && c.grace_seconds == 0);
+	CHECK(c.setsid && c.kill_group && c.grace_seconds == 0 && c.suspend_on_tty_signals);
 	CHECK(c.rewrite[SIGTSTP] == SIGSTOP && c.rewrite[SIGTTIN] == SIGSTOP &&
 	      c.rewrite[SIGTTOU] == SIGSTOP && c.rewrite[SIGTERM] == -1);
 	CHECK(parse_with(&c, &e, no_env,
