@@ -84,6 +84,11 @@ static void warn_about_plan(const struct plan *plan)
 	if (plan->bounding_kept_warning)
 		log_info("no CAP_SETPCAP: bounding set left as handed over (the child is "
 			 "non-root under no_new_privs, so it cannot regain anything)");
+	if (plan->cannot_signal_child)
+		log_warn("warning: the runtime did not grant CAP_KILL, so signals (docker stop, "
+			 "Ctrl-C) cannot reach the app running as uid %u: grant KILL (Docker's "
+			 "default; securityContext.capabilities.add: [KILL])",
+			 (unsigned)plan->uid);
 	if (plan->nnp_forced_by_runtime)
 		log_info("no_new_privs was already set by the runtime and stays set");
 }

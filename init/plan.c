@@ -149,5 +149,12 @@ int plan_make(const struct config *cfg, const struct user_ids *ids, const struct
 
 	/* Forwarding and the grace drain must reach processes of any uid. */
 	p->parent_keep = rt->permitted & CAPMASK_BIT(CAP_KILL);
+	p->cannot_signal_child = p->switch_user && p->uid != rt->euid && p->uid != rt->ruid &&
+				 p->parent_keep == 0;
+	p->capinit_needs = (p->spec_given ? cfg->add : 0) |
+			   (p->switch_user ? CAPMASK_BIT(CAP_SETUID) | CAPMASK_BIT(CAP_SETGID) |
+						     CAPMASK_BIT(CAP_KILL)
+					   : 0) |
+			   (p->reduce_bounding ? CAPMASK_BIT(CAP_SETPCAP) : 0);
 	return 0;
 }

@@ -44,6 +44,11 @@ struct plan {
 	bool no_new_privs;
 	bool nnp_forced_by_runtime; /* asked 0, but it was already set */
 	capmask parent_keep; /* what capinit itself keeps after the fork */
+	/* The child runs under another uid and capinit will not hold CAP_KILL:
+	 * forwarded signals cannot reach it. */
+	bool cannot_signal_child;
+	/* What the runtime must grant capinit for this plan (for --print). */
+	capmask capinit_needs;
 };
 
 /* Returns 0, or -1 with a one-line reason in err: a valid spec that cannot be

@@ -21,9 +21,9 @@ static void print_flag_list(struct outbuf *out, const char *flag, capmask mask)
 	}
 }
 
-static void print_yaml_list(struct outbuf *out, const char *key, capmask mask)
+/* "A, B, C": the names of mask's bits, for YAML flow lists. */
+static void print_names(struct outbuf *out, capmask mask)
 {
-	out_printf(out, "    %s: [", key);
 	const char *sep = "";
 	for (int bit = 0; bit < 64; bit++) {
 		if (!(mask & CAPMASK_BIT(bit)))
@@ -33,6 +33,12 @@ static void print_yaml_list(struct outbuf *out, const char *key, capmask mask)
 		out_printf(out, "%s%s", sep, name);
 		sep = ", ";
 	}
+}
+
+static void print_yaml_list(struct outbuf *out, const char *key, capmask mask)
+{
+	out_printf(out, "    %s: [", key);
+	print_names(out, mask);
 	out_printf(out, "]\n");
 }
 
@@ -70,10 +76,15 @@ static void print_kubernetes(struct outbuf *out, const struct config *cfg, const
 		if (cfg->add)
 			print_yaml_list(out, "add", cfg->add);
 	}
-	if (p->switch_user && p->uid != 0 && p->ambient)
+	if (p->switch_user && p->uid != 0 && p->ambient) {
 		out_printf(out, "  # Kubernetes gives a non-root container no ambient capabilities "
-			     "(kubernetes/kubernetes#56374): run capinit as root with these "
-			     "capabilities and CAPINIT_USER for the app instead.\n");
+			     "(kubernetes/kubernetes#56374). With capinit instead: run the "
+			     "container as root with\n");
+		out_printf(out, "  #   runAsUser: 0, capabilities: {drop: [ALL], add: [");
+		print_names(out, p->capinit_needs);
+		out_printf(out, "]}\n  #   and CAPINIT_USER=%u:%u for the app.\n", (unsigned)p->uid,
+			   (unsigned)p->gid);
+	}
 }
 
 void report_plan(struct outbuf *out, const struct config *cfg, const struct plan *p,
@@ -99,6 +110,8 @@ void report_plan(struct outbuf *out, const struct config *cfg, const struct plan
 	if (p->bounding_kept_warning)
 		out_printf(out, "  (bounding set left as handed over: no CAP_SETPCAP; safe because "
 			     "the child is non-root under no_new_privs)\n");
+	if (p->cannot_signal_child)
+		out_printf(out, "  (no CAP_KILL: capinit cannot forward signals to the app's uid)\n");
 	if (p->switch_user) {
 		out_printf(out, "  user         uid %u gid %u groups", (unsigned)p->uid,
 			(unsigned)p->gid);

@@ -83,6 +83,14 @@ static void test_seed_as_user(void)
 	CHECK_EQ_U64(p.inheritable, nbs);
 	CHECK_EQ_U64(p.ambient, nbs);
 	CHECK(p.switch_user && p.uid == 1000 && p.gid == 1000 && p.ngroups == 1);
+	CHECK(!p.cannot_signal_child);
+	CHECK_EQ_U64(p.capinit_needs, nbs | B(CAP_SETUID) | B(CAP_SETGID) | B(CAP_KILL) |
+					      B(CAP_SETPCAP));
+	/* Without CAP_KILL capinit could not forward signals to uid 1000. */
+	rt.permitted &= ~B(CAP_KILL);
+	rt.bounding &= ~B(CAP_KILL);
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.cannot_signal_child);
 }
 
 static void test_drop_some_and_no_spec(void)
