@@ -1,0 +1,137 @@
+"""Signal storms: 10,000 signals sent to capinit (PID 1 of a PID namespace)
+while its child works. The child's exit status must still come back right,
+capinit must survive and keep forwarding, and the child must get the flood.
+
+TERM and INT are left out of the storm (they would end a child that does not
+trap them); the mix is USR1, USR2, HUP, WINCH and real-time signals.
+"""
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import children, proc_status, wait_for
+
+HELPERS = Path(__file__).resolve().parent / "helpers"
+SH = "/bin/sh"
+STORM_SIZE = 10_000
+RT_SIGNALS = [37, 40, 50]  # numbers, not SIGRTMIN: glibc and musl differ
+STANDARD = [signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP, signal.SIGWINCH]
+MIX = [int(s) for s in STANDARD] + RT_SIGNALS
+SENTINEL = 60  # sent after the storm only
+
+
+@pytest.fixture(scope="session")
+def sigrec(tmp_path_factory):
+    out = tmp_path_factory.mktemp("storm-helpers") / "sigrec"
+    base = ["cc", "-O2", "-Wall", "-Wextra", "-o", str(out), str(HELPERS / "sigrec.c")]
+    if subprocess.run(base[:1] + ["-static"] + base[1:], capture_output=True).returncode != 0:
+        subprocess.run(base, check=True)
+    return str(out)
+
+
+def words(path):
+    try:
+        return Path(path).read_text().split()
+    except FileNotFoundError:
+        return []
+
+
+def recorded(path):
+    return [int(w) for w in words(path) if w.isdigit()]
+
+
+def alive(pid):
+    st = proc_status(pid)
+    return st is not None and st["State"][0] not in "ZX"
+
+
+def storm(pid):
+    """Send STORM_SIZE signals, cycling through MIX. Returns {sig: count}."""
+    sent = {s: 0 for s in MIX}
+    for i in range(STORM_SIZE):
+        sig = MIX[i % len(MIX)]
+        os.kill(pid, sig)
+        sent[sig] += 1
+    return sent
+
+
+@pytest.mark.timeout(60)
+def test_storm_child_records_flood_and_status_comes_back(capinit, pid1, sigrec, tmp_path):
+    out = tmp_path / "signals"
+    p = pid1([capinit, sigrec, "-c", "42", out])
+    assert wait_for(lambda: "ready" in words(out), timeout=10)
+    init = p.init_pid
+
+    sent = storm(init)
+    assert alive(init), "capinit died in the storm"
+
+    # capinit still forwards after the storm: a signal not in the mix arrives.
+    os.kill(init, SENTINEL)
+    assert wait_for(lambda: SENTINEL in recorded(out), timeout=20), \
+        "capinit stopped forwarding after the storm"
+    got = recorded(out)
+    for sig in MIX:
+        assert sig in got, f"signal {sig} of the storm never reached the child"
+    # Real-time signals queue: every one sent must be forwarded once.
+    for sig in RT_SIGNALS:
+        assert got.count(sig) == sent[sig], \
+            f"real-time signal {sig}: sent {sent[sig]}, child got {got.count(sig)}"
+    assert alive(init)
+
+    Path(f"{out}.stop").touch()
+    assert p.wait(timeout=30) == 42
+
+
+IGNORING_CHILD = r"""
+trap '' USR1 USR2 HUP WINCH 37 40 50
+touch "$1"
+while [ ! -e "$2" ]; do (/bin/true &); done
+exit 42
+"""
+
+
+@pytest.mark.timeout(60)
+def test_storm_while_child_ignores_signals_and_spawns_orphans(capinit, pid1, tmp_path):
+    """The child ignores the storm while it keeps making orphans for capinit
+    to reap: signals and reaping interleave."""
+    ready, stop = tmp_path / "ready", tmp_path / "stop"
+    p = pid1([capinit, SH, "-c", IGNORING_CHILD, "sh", ready, stop])
+    assert wait_for(ready.exists, timeout=10)
+    init = p.init_pid
+    time.sleep(0.2)
+
+    storm(init)
+    assert alive(init), "capinit died in the storm"
+    time.sleep(0.5)
+    assert alive(init)
+    stop.touch()
+    assert p.wait(timeout=30) == 42
+
+
+@pytest.mark.timeout(60)
+def test_storm_with_group_forwarding(capinit, pid1, sigrec, tmp_path):
+    """-g: the storm goes to the child's whole group, recorder grandchild
+    included; the shell between them ignores it."""
+    out = tmp_path / "signals"
+    script = r"""
+    trap '' USR1 USR2 HUP WINCH 37 40 50 60
+    "$1" -c 42 "$2" & wait $!
+    """
+    p = pid1([capinit, "-g", SH, "-c", script, "sh", sigrec, out])
+    assert wait_for(lambda: "ready" in words(out), timeout=10)
+    init = p.init_pid
+
+    storm(init)
+    assert alive(init), "capinit died in the storm"
+    os.kill(init, SENTINEL)
+    assert wait_for(lambda: SENTINEL in recorded(out), timeout=20)
+    got = recorded(out)
+    for sig in MIX:
+        assert sig in got, f"signal {sig} of the storm never reached the grandchild"
+    assert len(children(init)) == 1
+    Path(f"{out}.stop").touch()
+    assert p.wait(timeout=30) == 42
