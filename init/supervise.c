@@ -52,7 +52,8 @@ static int setup_signals(struct supervisor *s)
 	build_handled_set(&s->handled);
 	if (sigprocmask(SIG_BLOCK, &s->handled, &s->original) != 0)
 		return -1;
-	s->sfd = signalfd(-1, &s->handled, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* Blocking: the idle loop is one read(2) and nothing else. */
+	s->sfd = signalfd(-1, &s->handled, SFD_CLOEXEC);
 	return s->sfd < 0 ? -1 : 0;
 }
 
@@ -153,25 +154,6 @@ static void forward(const struct supervisor *s, int sig)
 		kill(getpid(), SIGSTOP);
 }
 
-/* Read every queued signal; returns -1 on a read error. */
-static int drain_signalfd(struct supervisor *s)
-{
-	struct signalfd_siginfo info[16];
-	for (;;) {
-		ssize_t n = read(s->sfd, info, sizeof info);
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		for (size_t i = 0; i < (size_t)n / sizeof info[0]; i++) {
-			int sig = (int)info[i].ssi_signo;
-			if (sig == SIGCHLD)
-				continue; /* reaped below, whoever sent it */
-			forward(s, sig);
-		}
-		if ((size_t)n < sizeof info)
-			return 0;
-	}
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -179,21 +161,43 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for events; timeout_ms < 0 blocks. Returns false when no child is
- * left to wait for. */
+/* Wait for signals (timeout_ms < 0: no time limit), forward them, and reap
+ * when a SIGCHLD came. Returns false when no child is left.
+ *
+ * Without a time limit this is a single blocking read(2) on the signalfd;
+ * per forwarded signal the cost is that read and one kill(2). poll(2) is
+ * only needed while a grace period runs. */
 static bool wait_events(struct supervisor *s, int timeout_ms)
 {
-	struct pollfd pfd = {.fd = s->sfd, .events = POLLIN};
-	int r = poll(&pfd, 1, timeout_ms);
-	if (r < 0 && errno != EINTR) {
-		log_error("poll: %s", strerror(errno));
-		exit(125);
+	if (timeout_ms >= 0) {
+		struct pollfd pfd = {.fd = s->sfd, .events = POLLIN};
+		int r = poll(&pfd, 1, timeout_ms);
+		if (r < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			exit(125);
+		}
+		if (r <= 0)
+			return true; /* time is up or interrupted: the caller decides */
 	}
-	if (r > 0 && drain_signalfd(s) != 0) {
+	struct signalfd_siginfo info[16];
+	ssize_t n = read(s->sfd, info, sizeof info);
+	if (n < 0) {
+		if (errno == EINTR)
+			return true;
 		log_error("reading signals: %s", strerror(errno));
 		exit(125);
 	}
-	return reap(s);
+	bool child_changed = false;
+	for (size_t i = 0; i < (size_t)n / sizeof info[0]; i++) {
+		int sig = (int)info[i].ssi_signo;
+		if (sig == SIGCHLD)
+			child_changed = true; /* reaped below, whoever sent it */
+		else
+			forward(s, sig);
+	}
+	/* SIGCHLD is not queued per child: one read of it may stand for many
+	 * exits, and reap() collects them all. */
+	return child_changed ? reap(s) : true;
 }
 
 /* PID 1 only: SIGTERM everything left, wait up to the grace period. When
