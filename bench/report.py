@@ -1,0 +1,195 @@
+"""Turn build/bench/raw.tsv (written by bench/run.sh) into the markdown report.
+
+raw.tsv has one "NAME<TAB>METRIC<TAB>VALUE" line per measurement; NAME is an
+init, "bare" (unshare alone), "capinit+caps", or "meta" for run parameters
+and the machine description.  Standard library only (runs on Debian's
+/usr/bin/python3).  Targets are reported, never asserted.
+"""
+import sys
+
+INITS = ["capinit", "tini", "tini-static", "dumb-init", "catatonit"]
+PEERS = INITS[1:]
+NOISE = 0.10  # a timing this close to the target is "within noise"
+
+
+def load(path):
+    data = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t", 2)
+            if len(parts) == 3:
+                data.setdefault(parts[0], {})[parts[1]] = parts[2]
+    return data
+
+
+def num(data, name, key, scale=1.0):
+    try:
+        v = float(data[name][key]) * scale
+    except (KeyError, ValueError):
+        return None
+    return None if v != v else v  # NaN -> None
+
+
+def fmt(v, digits):
+    if v is None:
+        return "n/a"
+    if digits == 0:
+        return f"{v:,.0f}"
+    return f"{v:,.{digits}f}"
+
+
+def ratio(v, base):
+    if v is None or base is None or base == 0:
+        return ""
+    return f" ({v / base:.2f}×)"
+
+
+def main():
+    data = load(sys.argv[1])
+    meta = data.get("meta", {})
+    idle = meta.get("idle_s", "?")
+    reap_n = int(meta.get("reap_n", "0") or 0)
+    bare = num(data, "bare", "start_median_us")
+
+    def overhead(name):
+        v = num(data, name, "start_median_us")
+        return None if v is None or bare is None else v - bare
+
+    def per_bare(name):
+        v = num(data, name, "start_median_us")
+        return None if v is None or not bare else v / bare
+
+    # (label, getter(name) -> value, digits, show ratio to capinit)
+    rows = [
+        ("binary size (bytes)", lambda n: num(data, n, "size_bytes"), 0, True),
+        ("statically linked", lambda n: data.get(n, {}).get("static", "n/a"), None, False),
+        ("PID 1 VmRSS (kB)", lambda n: num(data, n, "rss_kb"), 0, True),
+        ("PID 1 VmHWM (kB)", lambda n: num(data, n, "hwm_kb"), 0, True),
+        ("start-up, median (µs)", lambda n: num(data, n, "start_median_us"), 0, True),
+        (f"start-up ÷ bare unshare ({fmt(bare, 0)} µs)", per_bare, 2, False),
+        ("start-up overhead over bare (µs)", overhead, 0, True),
+        (f"idle wake-ups in {idle} s", lambda n: num(data, n, "idle_wakeups"), 0, True),
+        (f"reap {reap_n:,} zombies at once, wall (ms)", lambda n: num(data, n, "reap_wall_us", 1e-3), 1, True),
+        (f"reap {reap_n:,} zombies at once, PID 1 CPU (ms)", lambda n: num(data, n, "reap_cpu_us", 1e-3), 1, True),
+        (f"stream of {reap_n:,} orphans, PID 1 CPU (ms)", lambda n: num(data, n, "stream_cpu_us", 1e-3), 1, True),
+        ("stream: peak zombies (unreaped orphans)", lambda n: num(data, n, "stream_peak"), 0, False),
+        ("signal forwarding, one CPU, median (µs)", lambda n: num(data, n, "sig1_median_us"), 1, True),
+        ("signal forwarding, one CPU, p99 (µs)", lambda n: num(data, n, "sig1_p99_us"), 1, True),
+        ("signal forwarding, free, median (µs)", lambda n: num(data, n, "sig_median_us"), 1, True),
+        ("signal forwarding, free, p99 (µs)", lambda n: num(data, n, "sig_p99_us"), 1, True),
+        ("signals lost", lambda n: num(data, n, "sig_lost"), 0, False),
+    ]
+
+    out = []
+    w = out.append
+    w("# capinit benchmark")
+    w("")
+    w(f"- date: {meta.get('date', '?')}")
+    w(f"- machine: {meta.get('nproc', '?')} × {meta.get('cpu', '?')}, "
+      f"{meta.get('mem_mb', '?')} MB RAM, {meta.get('kernel', '?')}, {meta.get('os', '?')}")
+    w(f"- capinit: `{meta.get('capinit', '?')}`")
+    w(f"- parameters: start-up {meta.get('runs', '?')} interleaved runs per command; "
+      f"idle window {idle} s; reaping {meta.get('reap_reps', '?')} × {reap_n:,} orphans "
+      f"(median; peak = max); {meta.get('signals', '?')} signals per init; "
+      f"took {meta.get('elapsed_s', '?')} s"
+      + (" — **quick smoke run (BENCH_QUICK=1), small samples**" if meta.get("quick") == "1" else ""))
+    w("")
+    w("**This machine is noisy (a shared VM): absolute times move from run to run. "
+      "Read the ratios — (×) is the peer's value ÷ capinit's, measured under the "
+      "same conditions, start-up runs interleaved round-robin.**")
+    w("")
+    w("| metric | " + " | ".join(INITS) + " |")
+    w("| --- | " + " | ".join("---:" for _ in INITS) + " |")
+    for label, get, digits, show_ratio in rows:
+        base = get("capinit")
+        cells = []
+        for n in INITS:
+            v = get(n)
+            if digits is None:
+                cells.append(str(v))
+                continue
+            cell = fmt(v, digits)
+            if show_ratio and n != "capinit":
+                cell += ratio(v, base)
+            cells.append(cell)
+        w(f"| {label} | " + " | ".join(cells) + " |")
+    caps = num(data, "capinit+caps", "start_median_us")
+    plain = num(data, "capinit", "start_median_us")
+    w("| start-up with `CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE`, "
+      "median (µs) | " + fmt(caps, 0) + (f" ({caps / plain:.2f}× without)" if caps and plain else "")
+      + " | — | — | — | — |")
+    w("")
+    w("How each row is measured (`NS` = `unshare -fp --mount-proc --kill-child`):")
+    w("")
+    w("- size: of the file; static: what `file` says.")
+    w("- VmRSS/VmHWM: /proc/PID/status of the init as PID 1 of `NS INIT -- sleep`, after "
+      f"{idle} s idle.")
+    w("- start-up: wall time of `NS INIT -- /bin/true`, fork to wait, from a C driver, all "
+      "commands interleaved round-robin; bare = `NS /bin/true`.")
+    w("- idle wake-ups: voluntary + involuntary context switches of the init while its child "
+      "sleeps.")
+    w("- reap at once: N orphans exit while the init is SIGSTOPped (from the host), then it "
+      "is SIGCONTed and timed until it has reaped the last; PID 1 CPU from /proc/1/schedstat. "
+      "Median of the runs.")
+    w("- stream: two workers make N orphans one by one, as fast as they can, while the init "
+      "runs; peak of PID 1's unreaped children, sampled every 0.2 ms (max of the runs).")
+    w("- signal forwarding: from the host's `kill(init, SIGUSR1)` to the child's handler "
+      "(CLOCK_MONOTONIC on both sides), one signal in flight; \"one CPU\": driver, init and "
+      f"child pinned to CPU {meta.get('sig_cpu', '?')}, the init's own path; \"free\": left to "
+      "the scheduler, which adds cross-CPU wake-ups that vary more than the inits do. "
+      "Rounds interleaved across inits, pooled.")
+    w("")
+
+    # ----- targets
+    w("## Targets (reported, not asserted)")
+    w("")
+
+    def yn(ok):
+        return "**yes**" if ok else "**no**"
+
+    def timing(label, key, scale=1.0, unit="µs", digits=0, getter=None):
+        get = getter or (lambda n: num(data, n, key, scale))
+        c = get("capinit")
+        peers = [(get(n), n) for n in PEERS if get(n) is not None]
+        if c is None or not peers:
+            return f"- {label}: n/a"
+        best, who = min(peers)
+        if c <= best:
+            verdict = yn(True)
+        elif best > 0 and (c - best) / best <= NOISE:
+            verdict = f"**no**, within noise (+{(c - best) / best * 100:.1f}%)"
+        else:
+            verdict = yn(False) + (f" (+{(c - best) / best * 100:.0f}%)" if best > 0 else "")
+        return (f"- {label}: {verdict} — capinit {fmt(c, digits)} {unit}, "
+                f"best peer {who} {fmt(best, digits)} {unit}")
+
+    size = num(data, "capinit", "size_bytes")
+    static = data.get("capinit", {}).get("static") == "yes"
+    w(f"- static and ≤ 64 KiB (65,536 bytes): {yn(static and size is not None and size <= 65536)}"
+      f" — {fmt(size, 0)} bytes, {'static' if static else 'not static'}")
+    rss = num(data, "capinit", "rss_kb")
+    w(f"- PID 1 VmRSS ≤ 100 kB: {yn(rss is not None and rss <= 100)} — {fmt(rss, 0)} kB")
+    wk = num(data, "capinit", "idle_wakeups")
+    w(f"- zero idle wake-ups: {yn(wk == 0)} — {fmt(wk, 0)} in {idle} s")
+    w(timing("start-up no slower than the fastest peer", "start_median_us"))
+    ts = num(data, "tini-static", "start_median_us")
+    if plain and ts:
+        r = plain / ts
+        w(f"- start-up ≤ 0.7 × tini-static's: {yn(r <= 0.7)} — {r:.2f}× "
+          f"({fmt(plain, 0)} vs {fmt(ts, 0)} µs; overhead over bare: "
+          f"{fmt(overhead('capinit'), 0)} vs {fmt(overhead('tini-static'), 0)} µs)")
+    else:
+        w("- start-up ≤ 0.7 × tini-static's: n/a")
+    w(timing(f"reaping {reap_n:,} zombies no slower than any peer (wall)", "reap_wall_us", 1e-3, "ms", 1))
+    w(timing("reaping a stream no costlier than any peer (PID 1 CPU)", "stream_cpu_us", 1e-3, "ms", 1))
+    w(timing("signal forwarding no slower than any peer (one CPU, median)", "sig1_median_us", digits=1))
+    w(timing("signal forwarding no slower than any peer (one CPU, p99)", "sig1_p99_us", digits=1))
+    w(timing("signal forwarding no slower than any peer (free, median)", "sig_median_us", digits=1))
+    w("")
+    w(f"\"within noise\": within {NOISE * 100:.0f}% of the best peer, which is less than "
+      "this machine's run-to-run spread.")
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# bench/run.sh — compare capinit with tini, tini-static, dumb-init and
+# catatonit as PID 1 of a fresh PID namespace.  Called by `make bench`.
+#
+# Measures, per init: binary size and static-ness; VmRSS/VmHWM as PID 1;
+# start-up wall time (vs a bare `unshare ... /bin/true`); idle wake-ups;
+# reaping a stream and a burst of orphans; signal-forwarding latency; and, for capinit,
+# the cost of applying a capability spec.  Prints one markdown table (also
+# written to bench/results.md) and the targets capinit is held to.  Targets
+# are reported, never asserted: the exit status is 0 unless the benchmark
+# itself broke.
+#
+# Everything that forks runs inside `unshare -fp --mount-proc --kill-child`,
+# so whatever is left when an init exits dies with its namespace.
+#
+# Environment:
+#   CAPINIT=PATH            capinit binary (default: build/capinit)
+#   BENCH_QUICK=1           ~15 s smoke run (small counts everywhere)
+#   BENCH_RUNS=N            start-up runs per command (default 500)
+#   BENCH_IDLE_SECONDS=S    idle window for wake-ups (default 10)
+#   BENCH_REAP_N=N          orphans per reaping run (default 10000, 2..20000)
+#   BENCH_REAP_REPS=N       reaping runs per init (default 3; median reported)
+#   BENCH_SIGNALS=N         signals per init for the latency (default 2000)
+#   BENCH_SIGNAL_SPACING_US=US  pause between signals (default 500, +0-50%)
+#   BENCH_NO_INSTALL=1      never call apt-get; fail if something is missing
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+CAPINIT=$(readlink -f -- "${CAPINIT:-$ROOT/build/capinit}" 2>/dev/null || echo "${CAPINIT:-$ROOT/build/capinit}")
+export -n CAPINIT  # our setting, not the inits' environment
+
+say() { printf 'bench: [%3ds] %s\n' $((SECONDS - ${T_START:-$SECONDS})) "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+# capinit refuses unknown CAPINIT_* variables (exit 2); none of the caller's
+# may leak into the runs.
+for v in $(compgen -e); do
+	case $v in CAPINIT_*) say "ignoring $v from the environment"; unset "$v" ;; esac
+done
+
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+	D_RUNS=50 D_IDLE=2 D_REAP_N=2000 D_REAP_REPS=1 D_SIGNALS=200
+else
+	D_RUNS=500 D_IDLE=10 D_REAP_N=10000 D_REAP_REPS=3 D_SIGNALS=2000
+fi
+RUNS=${BENCH_RUNS:-$D_RUNS}
+IDLE=${BENCH_IDLE_SECONDS:-$D_IDLE}
+REAP_N=${BENCH_REAP_N:-$D_REAP_N}
+REAP_REPS=${BENCH_REAP_REPS:-$D_REAP_REPS}
+SIGNALS=${BENCH_SIGNALS:-$D_SIGNALS}
+SPACING=${BENCH_SIGNAL_SPACING_US:-500}
+for v in RUNS:BENCH_RUNS IDLE:BENCH_IDLE_SECONDS REAP_N:BENCH_REAP_N \
+	REAP_REPS:BENCH_REAP_REPS SIGNALS:BENCH_SIGNALS SPACING:BENCH_SIGNAL_SPACING_US; do
+	n=${v%%:*}
+	[[ ${!n} =~ ^[0-9]+$ ]] || die "${v#*:} must be a whole number, got '${!n}'"
+	printf -v "$n" '%d' "$((10#${!n}))"  # "08" is 8, not bad octal
+done
+((RUNS >= 1 && RUNS <= 100000)) || die "BENCH_RUNS must be 1..100000"
+((IDLE >= 1 && IDLE <= 600)) || die "BENCH_IDLE_SECONDS must be 1..600"
+((REAP_N >= 2 && REAP_N <= 20000)) || die "BENCH_REAP_N must be 2..20000"
+((REAP_REPS >= 1 && REAP_REPS <= 50)) || die "BENCH_REAP_REPS must be 1..50"
+((SIGNALS >= 1 && SIGNALS <= 100000)) || die "BENCH_SIGNALS must be 1..100000"
+((SPACING <= 1000000)) || die "BENCH_SIGNAL_SPACING_US must be <= 1000000"
+
+# ---------------------------------------------------------------- set-up ---
+
+((EUID == 0)) || die "must run as root (unshare -p needs CAP_SYS_ADMIN)"
+
+if [[ ! -x $CAPINIT ]]; then
+	die "capinit binary not found at $CAPINIT — build it first (make), or set CAPINIT=PATH"
+fi
+
+# Peers and tools, from Debian.  apt-get is only called for what is missing.
+need=()
+have() { # PACKAGE FILE
+	if ! [[ -e $2 ]] || ! dpkg -s "$1" >/dev/null 2>&1; then need+=("$1"); fi
+}
+have tini /usr/bin/tini
+have tini /usr/bin/tini-static
+have dumb-init /usr/bin/dumb-init
+have catatonit /usr/bin/catatonit
+have file /usr/bin/file
+have util-linux /usr/bin/unshare
+have gcc /usr/bin/gcc
+have libc6-dev /usr/include/stdio.h
+have python3-minimal /usr/bin/python3
+if ((${#need[@]})); then
+	mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+	[[ ${BENCH_NO_INSTALL:-0} == 1 ]] && die "missing packages: ${need[*]} (BENCH_NO_INSTALL=1)"
+	command -v apt-get >/dev/null || die "missing packages: ${need[*]}, and no apt-get to install them"
+	say "installing from Debian: ${need[*]}"
+	apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+BIN=$ROOT/build/bench
+mkdir -p "$BIN"
+for p in timeit orphans reapdrv sigchild siglat; do
+	gcc -O2 -Wall -Wextra -Werror -o "$BIN/$p" "$ROOT/bench/$p.c" ||
+		die "cannot compile bench/$p.c"
+done
+
+TMP=$(mktemp -d /tmp/capinit-bench.XXXXXX)
+RAW=$BIN/raw.tsv
+: >"$RAW"
+BG=()  # unshare pids we started in the background
+cleanup() {
+	local p
+	for p in "${BG[@]}"; do
+		# SIGKILL the unshare: --kill-child takes the init and its namespace
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf -- "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+NS=(unshare -fp --mount-proc --kill-child)
+NAMES=(capinit tini tini-static dumb-init catatonit)
+declare -A PATHOF=(
+	[capinit]=$CAPINIT
+	[tini]=/usr/bin/tini
+	[tini-static]=/usr/bin/tini-static
+	[dumb-init]=/usr/bin/dumb-init
+	[catatonit]=/usr/bin/catatonit
+)
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RAW"; }
+# field KEY "k=v k=v ..." -> v of KEY, or nan
+field() {
+	local w ws
+	read -ra ws <<<"$2"
+	for w in "${ws[@]}"; do [[ $w == "$1="* ]] && { echo "${w#*=}"; return; }; done
+	echo nan
+}
+
+T_START=$SECONDS
+
+# Pre-flight: every init must run a command as PID 1 and pass its status on.
+for name in "${NAMES[@]}"; do
+	st=0
+	# shellcheck disable=SC2016 # $PPID is for the inner sh
+	"${NS[@]}" "${PATHOF[$name]}" -- /bin/sh -c 'test $PPID = 1 && exit 7' || st=$?
+	[[ $st == 7 ]] || die "$name (${PATHOF[$name]}) did not run a command as PID 1 (status $st)"
+done
+
+# ------------------------------------------------------ 1. binary size -----
+
+for name in "${NAMES[@]}"; do
+	p=${PATHOF[$name]}
+	record "$name" size_bytes "$(stat -Lc %s -- "$p")"
+	if file -L -- "$p" | grep -Eq 'statically linked|static-pie linked'; then
+		record "$name" static yes
+	else
+		record "$name" static no
+	fi
+done
+
+# ----------------------------------------- 2+4. RSS and idle wake-ups ------
+# All five inits idle side by side, each as PID 1 with `sleep` as its child.
+# An idle process takes no CPU, so running them together costs nothing and
+# keeps the whole phase at about IDLE seconds.
+
+children() { cat "/proc/$1/task/$1/children" 2>/dev/null || true; }
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+ctxt() { awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { print s }' "/proc/$1/status"; }
+
+say "idle: RSS and wake-ups over ${IDLE}s"
+declare -A UPID IPID
+for name in "${NAMES[@]}"; do
+	"${NS[@]}" "${PATHOF[$name]}" -- sleep $((IDLE + 120)) &
+	UPID[$name]=$!
+	BG+=($!)
+done
+for name in "${NAMES[@]}"; do
+	u=${UPID[$name]} ipid='' ok=0
+	for _ in $(seq 500); do  # up to ~5 s for init and child to be up
+		ipid=$(children "$u"); ipid=${ipid%% *}
+		if [[ -n $ipid ]]; then
+			c=$(children "$ipid"); c=${c%% *}
+			if [[ -n $c && $(cat "/proc/$c/comm" 2>/dev/null) == sleep ]]; then ok=1; break; fi
+		fi
+		sleep 0.01
+	done
+	((ok)) || die "$name: init or its child did not start under unshare"
+	IPID[$name]=$ipid
+done
+sleep 1  # let every init finish its start-up (privilege drops, etc.)
+declare -A C0
+for name in "${NAMES[@]}"; do C0[$name]=$(ctxt "${IPID[$name]}"); done
+sleep "$IDLE"
+for name in "${NAMES[@]}"; do
+	i=${IPID[$name]}
+	record "$name" idle_wakeups $(($(ctxt "$i") - ${C0[$name]}))
+	record "$name" rss_kb "$(status_kb "$i" VmRSS)"
+	record "$name" hwm_kb "$(status_kb "$i" VmHWM)"
+done
+for name in "${NAMES[@]}"; do kill -TERM "${IPID[$name]}" 2>/dev/null || true; done
+for name in "${NAMES[@]}"; do
+	u=${UPID[$name]}
+	for _ in $(seq 500); do kill -0 "$u" 2>/dev/null || break; sleep 0.01; done
+	kill -KILL "$u" 2>/dev/null || true  # did not end on SIGTERM: end it
+	wait "$u" 2>/dev/null || true
+done
+BG=()
+
+# ------------------------------------------------------- 3+7. start-up -----
+
+say "start-up: $RUNS runs of each command, interleaved"
+args=(bare "${NS[@]}" /bin/true)
+for name in "${NAMES[@]}"; do
+	args+=(";" "$name" "${NS[@]}" "${PATHOF[$name]}" -- /bin/true)
+done
+args+=(";" capinit+caps CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE
+	"${NS[@]}" "$CAPINIT" -- /bin/true)
+# pre-flight of the one variant not run yet, with its stderr visible
+CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE "${NS[@]}" "$CAPINIT" -- /bin/true ||
+	die "capinit with CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE failed (status $?)"
+"$BIN/timeit" "$RUNS" $((RUNS < 100 ? 5 : 20)) -- "${args[@]}" >"$TMP/timeit.out"
+while read -r label rest; do
+	record "$label" start_median_us "$(field median_us "$rest")"
+	record "$label" start_p90_us "$(field p90_us "$rest")"
+	f=$(field fails "$rest")
+	[[ $f == 0 ]] || die "start-up: $label failed $f of $RUNS runs"
+done <"$TMP/timeit.out"
+
+# ------------------------------------------------------------ 5. reaping ---
+# See orphans.c and reapdrv.c.  Stream: two workers make N orphans one by
+# one while the init runs (peak unreaped, PID 1 CPU).  Burst: N zombies are
+# made while the init is SIGSTOPped, then it is continued and timed until it
+# has reaped them all.  Each orphan alive at once holds ~100 kB of kernel
+# memory: scale N down on a small machine rather than meet the OOM killer.
+
+avail_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+max_n=$(((avail_kb - 512 * 1024) / 200))
+if ((REAP_N > max_n)); then
+	((max_n >= 100)) || die "not enough free memory for the reaping benchmark"
+	say "reaping: only $((avail_kb / 1024)) MB available, using $max_n orphans instead of $REAP_N"
+	REAP_N=$max_n
+fi
+pid_max=$(cat /proc/sys/kernel/pid_max)
+procs=(/proc/[0-9]*)
+nprocs=${#procs[@]}
+if ((REAP_N > pid_max - nprocs - 1000)); then
+	REAP_N=$((pid_max - nprocs - 1000))
+	say "reaping: pid_max is $pid_max, using $REAP_N orphans"
+	((REAP_N >= 100)) || die "pid_max too small for the reaping benchmark"
+fi
+record meta reap_n "$REAP_N"
+
+say "reaping: $REAP_REPS x $REAP_N orphans per init, as a stream and as a burst"
+declare -A RW RC SC SP
+for _ in $(seq "$REAP_REPS"); do
+	for name in "${NAMES[@]}"; do
+		r=$(timeout --foreground -s KILL 300 "$BIN/reapdrv" "$TMP/rfifo" "$TMP/rout" -- \
+			"${NS[@]}" "${PATHOF[$name]}" -- "$BIN/orphans" "$REAP_N" "$TMP/rout" "$TMP/rfifo") ||
+			die "reaping: $name: the benchmark failed"
+		for k in stream_left burst_left errors; do
+			[[ $(field $k "$r") == 0 ]] || say "reaping: $name: $k=$(field $k "$r")"
+		done
+		RW[$name]+=" $(field burst_reap_us "$r")"
+		RC[$name]+=" $(field burst_cpu_us "$r")"
+		SC[$name]+=" $(field stream_cpu_us "$r")"
+		SP[$name]+=" $(field stream_peak "$r")"
+	done
+done
+# median / maximum of the numbers in one string " 1 2 3"
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+maxof() { tr ' ' '\n' <<<"$1" | grep . | sort -g | tail -n1; }
+for name in "${NAMES[@]}"; do
+	record "$name" reap_wall_us "$(median "${RW[$name]}")"
+	record "$name" reap_cpu_us "$(median "${RC[$name]}")"
+	record "$name" stream_cpu_us "$(median "${SC[$name]}")"
+	record "$name" stream_peak "$(maxof "${SP[$name]}")"
+done
+
+# ------------------------------------------------- 6. signal forwarding ----
+
+# Where the kernel places the init and the child (same CPU as the sender or
+# another, with an inter-processor wake-up) changes the latency more than the
+# init does, so we measure twice: all pinned to one CPU (the init's own path)
+# and free.  Runs are split into rounds, interleaved across inits, pooled.
+ROUNDS=$((SIGNALS >= 400 ? 4 : 1))
+PER=$(((SIGNALS + ROUNDS - 1) / ROUNDS))
+CPU=$(($(nproc) - 1))
+say "signals: $((PER * ROUNDS)) SIGUSR1 per init and mode, ${SPACING} us apart, pinned to CPU $CPU and free"
+declare -A LOST
+for _ in $(seq "$ROUNDS"); do
+	for name in "${NAMES[@]}"; do
+		for mode in one free; do
+			pin=()
+			[[ $mode == one ]] && pin=(taskset -c "$CPU")
+			r=$("${pin[@]}" timeout --foreground -s KILL 300 "$BIN/siglat" "$PER" "$SPACING" \
+				"$TMP/fifo" "$TMP/sig.$name.$mode" -- \
+				"${NS[@]}" "${PATHOF[$name]}" -- "$BIN/sigchild" "$TMP/fifo") ||
+				die "signals: $name: the latency driver failed"
+			LOST[$name]=$((${LOST[$name]:-0} + $(field lost "$r")))
+		done
+	done
+done
+pctl() { sort -g "$1" | awk -v p="$2" '{ v[NR] = $1 } END { if (NR) { i = int(p / 100 * (NR - 1) + 0.5) + 1; print v[i] } else print "nan" }'; }
+for name in "${NAMES[@]}"; do
+	record "$name" sig1_median_us "$(pctl "$TMP/sig.$name.one" 50)"
+	record "$name" sig1_p99_us "$(pctl "$TMP/sig.$name.one" 99)"
+	record "$name" sig_median_us "$(pctl "$TMP/sig.$name.free" 50)"
+	record "$name" sig_p99_us "$(pctl "$TMP/sig.$name.free" 99)"
+	record "$name" sig_lost "${LOST[$name]}"
+done
+record meta sig_cpu "$CPU"
+record meta signals $((PER * ROUNDS))
+
+# ------------------------------------------------------------- report ------
+
+record meta elapsed_s $((SECONDS - T_START))
+record meta runs "$RUNS"
+record meta idle_s "$IDLE"
+record meta reap_reps "$REAP_REPS"
+record meta quick "${BENCH_QUICK:-0}"
+record meta capinit "$CAPINIT"
+record meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+record meta nproc "$(nproc)"
+record meta cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+record meta kernel "$(uname -srm)"
+# shellcheck source=/dev/null
+record meta os "$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-?}")"
+record meta mem_mb "$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)"
+
+/usr/bin/python3 "$ROOT/bench/report.py" "$RAW" >"$TMP/report.md" || die "report failed"
+cp -- "$TMP/report.md" "$ROOT/bench/results.md"
+cat -- "$TMP/report.md"
+say "done in $((SECONDS - T_START)) s; written to bench/results.md (raw numbers: build/bench/raw.tsv)"
