@@ -36,7 +36,7 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 # Size: -Os, one section per function so the linker drops what is unused,
 # no unwind tables (no C++ and no backtraces in a static init).
-CFLAGS_STATIC := -std=gnu11 -Os $(WARN) -DCAPINIT_VERSION=\"$(VERSION)\" \
+CFLAGS_STATIC := -std=gnu11 -Os $(WARN) -DPROGRAM_VERSION=\"$(VERSION)\" \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDFLAGS_STATIC := -static -Wl,--gc-sections -Wl,-O1 -s

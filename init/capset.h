@@ -7,8 +7,8 @@
  * Names are the ones this libcap build knows (0..CAP_LAST_CAP of its bundled
  * header), matched exactly: libcap's own cap_from_name() accepts numbers and
  * trailing junk. */
-#ifndef CAPINIT_CAPSET_H
-#define CAPINIT_CAPSET_H
+#ifndef INIT_CAPSET_H
+#define INIT_CAPSET_H
 
 #include <stdbool.h>
 #include <stddef.h>

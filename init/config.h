@@ -3,8 +3,8 @@
  * Pure: reads only the arrays it is given, makes no system call. Every
  * validation error of the command line and the CAPINIT_* variables is found
  * here, before anything changes, so a bad spec never starts the command. */
-#ifndef CAPINIT_CONFIG_H
-#define CAPINIT_CONFIG_H
+#ifndef INIT_CONFIG_H
+#define INIT_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* Strict unsigned decimal parsing for ids, codes and counts: digits only, no
  * sign, no white space, no overflow past max. (strtoul accepts all of those,
  * and pulls libc's number scanner into the static binary.) */
-#ifndef CAPINIT_DECIMAL_H
-#define CAPINIT_DECIMAL_H
+#ifndef INIT_DECIMAL_H
+#define INIT_DECIMAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

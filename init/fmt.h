@@ -5,8 +5,8 @@
  * about 11 kB of a static binary that otherwise weighs ~55 kB, for
  * conversions capinit never uses. The format attribute keeps the compiler
  * checking every call as it would for printf. */
-#ifndef CAPINIT_FMT_H
-#define CAPINIT_FMT_H
+#ifndef INIT_FMT_H
+#define INIT_FMT_H
 
 #include <stdarg.h>
 #include <stdbool.h>

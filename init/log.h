@@ -3,8 +3,8 @@
  * One global level, set once from the config. Formatting goes through a stack
  * buffer and one write(2) per line, so a line from the parent and one from the
  * child never interleave mid-line and nothing allocates. */
-#ifndef CAPINIT_LOG_H
-#define CAPINIT_LOG_H
+#ifndef INIT_LOG_H
+#define INIT_LOG_H
 
 /* Errors always show; warnings unless silenced (tini's TINI_VERBOSITY=0);
  * the rest with -v / CAPINIT_VERBOSE. */

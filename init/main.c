@@ -14,8 +14,8 @@
 #include "supervise.h"
 #include "user.h"
 
-#ifndef CAPINIT_VERSION
-#define CAPINIT_VERSION "0.1.0"
+#ifndef PROGRAM_VERSION
+#define PROGRAM_VERSION "0.1.0"
 #endif
 
 static const char usage_text[] =
@@ -61,7 +61,7 @@ static int informational(const struct config *cfg)
 		out_puts(&out, usage_text);
 		break;
 	case ACTION_VERSION:
-		out_puts(&out, "capinit " CAPINIT_VERSION "\n");
+		out_puts(&out, "capinit " PROGRAM_VERSION "\n");
 		break;
 	case ACTION_LICENSE:
 		out_puts(&out, license_text);

@@ -4,8 +4,8 @@
  * handed over. --print prints it, the child applies it, and the child's
  * verification compares the kernel's view against it, so all three agree by
  * construction. */
-#ifndef CAPINIT_PLAN_H
-#define CAPINIT_PLAN_H
+#ifndef INIT_PLAN_H
+#define INIT_PLAN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * In the child: apply a plan in the order the kernel requires, verify the
  * result against the plan, and only then may the caller execve. In the
  * parent: drop capinit's own privilege once the child exists. */
-#ifndef CAPINIT_PRIVILEGE_H
-#define CAPINIT_PRIVILEGE_H
+#ifndef INIT_PRIVILEGE_H
+#define INIT_PRIVILEGE_H
 
 #include "plan.h"
 

@@ -1,7 +1,7 @@
 /* --print: a plan in words and hex masks, with the equivalent docker run
  * flags and Kubernetes securityContext. */
-#ifndef CAPINIT_REPORT_H
-#define CAPINIT_REPORT_H
+#ifndef INIT_REPORT_H
+#define INIT_REPORT_H
 
 #include "config.h"
 #include "fmt.h"

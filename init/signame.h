@@ -1,6 +1,6 @@
 /* Signal names for flags (tini -p) and messages. */
-#ifndef CAPINIT_SIGNAME_H
-#define CAPINIT_SIGNAME_H
+#ifndef INIT_SIGNAME_H
+#define INIT_SIGNAME_H
 
 /* "TERM", "SIGTERM" (any case) or "RTMIN+3"; returns the number or -1. */
 int signal_from_name(const char *name);

@@ -2,8 +2,8 @@
  *
  * One signalfd, one blocking poll(): no timer exists unless a grace period is
  * running, so an idle capinit is never woken. */
-#ifndef CAPINIT_SUPERVISE_H
-#define CAPINIT_SUPERVISE_H
+#ifndef INIT_SUPERVISE_H
+#define INIT_SUPERVISE_H
 
 #include "config.h"
 #include "plan.h"

@@ -3,8 +3,8 @@
  * Our own reader rather than getpwnam(): a static binary must not depend on
  * NSS, the files are the only source in a container image, and the paths can
  * be pointed at test fixtures. */
-#ifndef CAPINIT_USER_H
-#define CAPINIT_USER_H
+#ifndef INIT_USER_H
+#define INIT_USER_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -8,7 +8,7 @@ packages=(
     musl-tools dpkg-dev xz-utils    # musl-gcc; apt-get source + dpkg-source for libcap
     libcap-dev                      # host libcap for the sanitizer unit tests
     cppcheck clang-tidy             # lint
-    python3 python3-pytest python3-pytest-timeout   # integration tests
+    python3 python3-pytest python3-pytest-timeout python3-yaml  # integration tests
     util-linux libcap2-bin procps   # unshare, setpriv, capsh, ps
     runc busybox-static             # real OCI containers
     tini dumb-init catatonit        # peers: compatibility tests and benchmarks
