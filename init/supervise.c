@@ -92,10 +92,15 @@ static void run_child(struct supervisor *s, const struct plan *plan, const struc
 	_exit(exec_failure_status(err));
 }
 
+/* A wait status as a shell reports it: N, or 128+S for a signal. */
+static int status_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+}
+
 static int exit_status_of(const struct supervisor *s)
 {
-	int st = s->child_status;
-	int code = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+	int code = status_code(s->child_status);
 	if (config_exit_maps_to_zero(s->cfg, code)) {
 		log_debug("exit status %d mapped to 0 (-e)", code);
 		return 0;
@@ -116,8 +121,7 @@ static bool reap(struct supervisor *s)
 		if (pid == s->child) {
 			s->child_done = true;
 			s->child_status = st;
-			log_info("child %d exited with status %d", pid,
-				 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			log_info("child %d exited with status %d", pid, status_code(st));
 		} else if (s->cfg->warn_on_reap) {
 			/* tini -w: a warning, shown at the default level. */
 			log_warn("reaped zombie process with pid=%d", pid);
