@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define LIMIT_S 60  /* bound on every wait */
 
 static char buf[1 << 20];  /* /proc/1/task/1/children: ~6 bytes per child */
@@ -103,14 +105,8 @@ static char state_of(pid_t pid)
 {
 	char path[64], b[512];
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small(path, b, sizeof b) < 0)
 		return 0;
-	ssize_t n = read(fd, b, sizeof b - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	b[n] = 0;
 	char *p = strrchr(b, ')');  /* comm may contain spaces and ')' */
 	return p && p[1] == ' ' ? p[2] : 0;
 }
@@ -119,14 +115,8 @@ static char state_of(pid_t pid)
 static double init_cpu_us(void)
 {
 	char b[128];
-	int fd = open("/proc/1/schedstat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small("/proc/1/schedstat", b, sizeof b) < 0)
 		return -1;
-	ssize_t r = read(fd, b, sizeof b - 1);
-	close(fd);
-	if (r <= 0)
-		return -1;
-	b[r] = 0;
 	return strtod(b, NULL) / 1e3;
 }
 
@@ -192,11 +182,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "orphans: N must be 2..20000\n");
 		return 2;
 	}
-	fifo = open(argv[3], O_WRONLY | O_CLOEXEC);
-	if (fifo < 0) {
-		perror(argv[3]);
+	fifo = open_fifo(argv[3], O_WRONLY);
+	if (fifo < 0)
 		return 1;
-	}
 	pid_t self = getpid();
 	if (getppid() != 1)
 		return fail("parent is not PID 1");

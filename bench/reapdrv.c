@@ -14,17 +14,16 @@
  * its whole namespace), so nothing is left stopped or running.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "common.h"
 
 static char expect(int fd, int timeout_ms)
 {
@@ -35,21 +34,6 @@ static char expect(int fd, int timeout_ms)
 	return 0;
 }
 
-static pid_t child_of(pid_t p)
-{
-	char path[64], b[64];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/children", p, p);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, b, sizeof b - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	b[n] = 0;
-	return (pid_t)atoi(b);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 5 || strcmp(argv[3], "--") != 0) {
@@ -57,31 +41,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *fifo = argv[1], *out = argv[2];
-	unlink(fifo);
 	unlink(out);
-	if (mkfifo(fifo, 0600) < 0) {
-		perror(fifo);
+	int fd = make_fifo(fifo);  /* never blocks, never EOF */
+	if (fd < 0)
 		return 1;
-	}
-	int fd = open(fifo, O_RDWR | O_CLOEXEC);  /* never blocks, never EOF */
-	if (fd < 0) {
-		perror(fifo);
-		return 1;
-	}
-	pid_t me = getpid();
-	pid_t ush = fork();
+	pid_t ush = spawn_guarded(&argv[4]);
 	if (ush < 0)
 		return 1;
-	if (ush == 0) {
-		/* if we die (timeout, ^C), the unshare dies, and with it
-		 * (--kill-child) the init and its namespace, even if stopped */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me)
-			_exit(1);
-		execvp(argv[4], &argv[4]);
-		perror(argv[4]);
-		_exit(127);
-	}
 
 	int ok = 0;
 	pid_t init = -1;

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static int fd = -1;
 
 static void on_usr1(int sig)
@@ -36,11 +38,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sigchild FIFO\n");
 		return 2;
 	}
-	fd = open(argv[1], O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		perror(argv[1]);
+	fd = open_fifo(argv[1], O_WRONLY);
+	if (fd < 0)
 		return 1;
-	}
 	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);

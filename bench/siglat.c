@@ -21,19 +21,17 @@
  * pooled by the caller.  Exit status 0 when it ran.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "common.h"
 
 #define WARMUP 20
 
@@ -67,22 +65,6 @@ static int read_stamp(int fd, uint64_t *v, int timeout_ms)
 	return read(fd, v, sizeof *v) == (ssize_t)sizeof *v;
 }
 
-/* First pid listed in /proc/P/task/P/children, or -1. */
-static pid_t child_of(pid_t p)
-{
-	char path[64], b[64];
-	snprintf(path, sizeof path, "/proc/%d/task/%d/children", p, p);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, b, sizeof b - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	b[n] = 0;
-	return (pid_t)atoi(b);
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 7 || strcmp(argv[5], "--") != 0) {
@@ -95,32 +77,13 @@ int main(int argc, char **argv)
 	if (count < 1 || count > 100000 || spacing < 0 || spacing > 1000000)
 		return 2;
 
-	unlink(fifo);
-	if (mkfifo(fifo, 0600) < 0) {
-		perror(fifo);
+	int fd = make_fifo(fifo);  /* O_RDWR: never blocks, never EOF */
+	if (fd < 0)
 		return 1;
-	}
-	/* O_RDWR: does not block waiting for a writer, and never sees EOF */
-	int fd = open(fifo, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		perror(fifo);
-		return 1;
-	}
 
-	pid_t me = getpid();
-	pid_t ush = fork();
+	pid_t ush = spawn_guarded(&argv[6]);
 	if (ush < 0)
 		return 1;
-	if (ush == 0) {
-		/* if we die (timeout, ^C), the unshare dies, and with it
-		 * (--kill-child) the init and its namespace, even if stopped */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != me)
-			_exit(1);
-		execvp(argv[6], &argv[6]);
-		perror(argv[6]);
-		_exit(127);
-	}
 
 	int rc = 1;
 	uint64_t stamp;

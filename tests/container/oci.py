@@ -320,22 +320,12 @@ class Bundle:
             try:
                 proc.wait(timeout=max(1, timeout - (time.monotonic() - t0)))
             except subprocess.TimeoutExpired:
-                runc_kill(cid, "KILL", all_processes=True)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                kill_container(cid, proc)
                 raise ContainerTimeout("runc run did not end within %ss; killed.\n%s"
                                        % (timeout, result().describe()))
         finally:
             if proc.poll() is None:
-                runc_kill(cid, "KILL", all_processes=True)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                kill_container(cid, proc)
             runc_delete(cid)
         return result()
 
@@ -370,12 +360,7 @@ class Bundle:
                                        % (timeout, tty.text()))
         finally:
             if proc.poll() is None:
-                runc_kill(cid, "KILL", all_processes=True)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                kill_container(cid, proc)
             os.close(master)
             runc_delete(cid)
         return Result(proc.returncode, tty.text(), "", time.monotonic() - t0, container_id=cid)
@@ -436,6 +421,18 @@ def runc_kill(cid, sig="TERM", all_processes=False):
     cmd = [RUNC, "kill"] + (["--all"] if all_processes else []) + [cid, str(sig)]
     return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
+
+
+def kill_container(cid, proc):
+    """SIGKILL every process of container CID, then wait for PROC (the `runc
+    run` or shim holding the container) to end, killing PROC itself if it has
+    not within 15 s: how every runner here stops a container still going."""
+    runc_kill(cid, "KILL", all_processes=True)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def runc_delete(cid):
@@ -537,12 +534,7 @@ class Detached(Running):
     def __exit__(self, *exc):
         try:
             if self.shim is not None and self.shim.poll() is None:
-                runc_kill(self.cid, "KILL", all_processes=True)
-                try:
-                    self.shim.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    self.shim.kill()
-                    self.shim.wait()
+                kill_container(self.cid, self.shim)
             if self.shim is not None and self.shim.stdout:
                 self.shim.stdout.close()
         finally:
