@@ -1,24 +1,19 @@
 #include "config.h"
-#include "fmt.h"
 
 #include <signal.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "decimal.h"
+#include "fmt.h"
 #include "signame.h"
 
 #define MAX_GRACE_SECONDS 86400u
 #define MAX_VERBOSE 3
 
-/* Settings whose final value is decided after all sources are read. */
-struct sources {
-	bool kill_group;
-};
-
-__attribute__((format(printf, 3, 4))) static int fail(struct config_error *err, int status, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct config_error *err, int status,
+							const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -197,8 +192,7 @@ static int set_grace(struct config *cfg, const char *value, const char *source,
 
 /* ---- environment ---------------------------------------------------------- */
 
-static int parse_capinit_var(struct config *cfg, const char *name, const char *value,
-			     struct sources *src, struct config_error *err)
+static int parse_capinit_var(struct config *cfg, const char *name, const char *value, struct config_error *err)
 {
 	bool b = false;
 	if (strcmp(name, "CAPINIT_CAP_DROP") == 0)
@@ -214,7 +208,7 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 	if (strcmp(name, "CAPINIT_KILL_GROUP") == 0) {
 		if (parse_bool(value, name, &b, err) != 0)
 			return -1;
-		src->kill_group = b;
+		cfg->kill_group = b;
 		return 0;
 	}
 	if (strcmp(name, "CAPINIT_VERBOSE") == 0)
@@ -230,13 +224,12 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 
 /* tini's and dumb-init's variables, read in every personality with the
  * leniency of the originals (tini: set at all means on). */
-static void parse_compat_var(struct config *cfg, const char *name, const char *value,
-			     struct sources *src)
+static void parse_compat_var(struct config *cfg, const char *name, const char *value)
 {
 	if (strcmp(name, "TINI_SUBREAPER") == 0) {
 		cfg->subreaper = true;
 	} else if (strcmp(name, "TINI_KILL_PROCESS_GROUP") == 0) {
-		src->kill_group = true;
+		cfg->kill_group = true;
 	} else if (strcmp(name, "TINI_VERBOSITY") == 0) {
 		/* tini's scale: 1 warnings (its default), 2 info, 3 debug, 4 trace. */
 		unsigned long long v;
@@ -251,7 +244,7 @@ static void parse_compat_var(struct config *cfg, const char *name, const char *v
 	}
 }
 
-static int parse_environment(struct config *cfg, char **envp, struct sources *src,
+static int parse_environment(struct config *cfg, char **envp,
 			     struct config_error *err)
 {
 	for (char **e = envp; e && *e; e++) {
@@ -269,10 +262,10 @@ static int parse_environment(struct config *cfg, char **envp, struct sources *sr
 		memcpy(name, *e, len);
 		name[len] = '\0';
 		if (ours) {
-			if (parse_capinit_var(cfg, name, eq + 1, src, err) != 0)
+			if (parse_capinit_var(cfg, name, eq + 1, err) != 0)
 				return -1;
 		} else {
-			parse_compat_var(cfg, name, eq + 1, src);
+			parse_compat_var(cfg, name, eq + 1);
 		}
 	}
 	return 0;
@@ -353,7 +346,7 @@ static int parse_rewrite(struct config *cfg, const char *value, const char *sour
 }
 
 static int apply_option(struct config *cfg, const struct option_def *def, const char *value,
-			const char *source, struct sources *src, struct config_error *err)
+			const char *source, struct config_error *err)
 {
 	unsigned long long v;
 	switch (def->id) {
@@ -384,7 +377,7 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 			cfg->verbose++;
 		return 0;
 	case OPT_KILL_GROUP:
-		src->kill_group = true;
+		cfg->kill_group = true;
 		return 0;
 	case OPT_SUBREAPER:
 		cfg->subreaper = true;
@@ -417,7 +410,7 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 
 /* "--name=value" or "--name value". Returns how many extra argv words were
  * used (0 or 1), or -1. */
-static int parse_long(struct config *cfg, int argc, char **argv, int i, struct sources *src,
+static int parse_long(struct config *cfg, int argc, char **argv, int i,
 		      struct config_error *err)
 {
 	const char *arg = argv[i] + 2;
@@ -431,17 +424,17 @@ static int parse_long(struct config *cfg, int argc, char **argv, int i, struct s
 	if (!def->has_arg) {
 		if (eq)
 			return fail(err, usage_status(cfg), "%s takes no value", source);
-		return apply_option(cfg, def, "", source, src, err) ? -1 : 0;
+		return apply_option(cfg, def, "", source, err) ? -1 : 0;
 	}
 	if (eq)
-		return apply_option(cfg, def, eq + 1, source, src, err) ? -1 : 0;
+		return apply_option(cfg, def, eq + 1, source, err) ? -1 : 0;
 	if (i + 1 >= argc)
 		return fail(err, usage_status(cfg), "%s needs a value", source);
-	return apply_option(cfg, def, argv[i + 1], source, src, err) ? -1 : 1;
+	return apply_option(cfg, def, argv[i + 1], source, err) ? -1 : 1;
 }
 
 /* "-vg", "-e 143", "-e143". Same return convention as parse_long. */
-static int parse_short(struct config *cfg, int argc, char **argv, int i, struct sources *src,
+static int parse_short(struct config *cfg, int argc, char **argv, int i,
 		       struct config_error *err)
 {
 	for (const char *p = argv[i] + 1; *p; p++) {
@@ -450,20 +443,20 @@ static int parse_short(struct config *cfg, int argc, char **argv, int i, struct 
 			return fail(err, usage_status(cfg), "unknown option '-%c' (see --help)", *p);
 		const char *source = def->short_flag;
 		if (!def->has_arg) {
-			if (apply_option(cfg, def, "", source, src, err))
+			if (apply_option(cfg, def, "", source, err))
 				return -1;
 			continue;
 		}
 		if (p[1] != '\0')
-			return apply_option(cfg, def, p + 1, source, src, err) ? -1 : 0;
+			return apply_option(cfg, def, p + 1, source, err) ? -1 : 0;
 		if (i + 1 >= argc)
 			return fail(err, usage_status(cfg), "%s needs a value", source);
-		return apply_option(cfg, def, argv[i + 1], source, src, err) ? -1 : 1;
+		return apply_option(cfg, def, argv[i + 1], source, err) ? -1 : 1;
 	}
 	return 0;
 }
 
-static int parse_arguments(struct config *cfg, int argc, char **argv, struct sources *src,
+static int parse_arguments(struct config *cfg, int argc, char **argv,
 			   struct config_error *err)
 {
 	int i = 1;
@@ -475,8 +468,8 @@ static int parse_arguments(struct config *cfg, int argc, char **argv, struct sou
 		}
 		if (arg[0] != '-' || arg[1] == '\0')
 			break; /* the first non-option word starts COMMAND */
-		int used = arg[1] == '-' ? parse_long(cfg, argc, argv, i, src, err)
-					 : parse_short(cfg, argc, argv, i, src, err);
+		int used = arg[1] == '-' ? parse_long(cfg, argc, argv, i, err)
+					 : parse_short(cfg, argc, argv, i, err);
 		if (used < 0)
 			return -1;
 		i += 1 + used;
@@ -507,19 +500,19 @@ static int check_consistency(const struct config *cfg, struct config_error *err)
 int config_parse(struct config *cfg, int argc, char **argv, char **envp,
 		 struct config_error *err)
 {
-	struct sources src = {0};
 	set_defaults(cfg, personality_from_argv0(argc > 0 ? argv[0] : NULL));
 	err->status = 0;
 	err->msg[0] = '\0';
 
-	if (parse_environment(cfg, envp, &src, err) != 0)
+	if (parse_environment(cfg, envp, err) != 0)
 		return -1;
-	if (parse_arguments(cfg, argc, argv, &src, err) != 0)
+	if (parse_arguments(cfg, argc, argv, err) != 0)
 		return -1;
 	if (check_consistency(cfg, err) != 0)
 		return -1;
 
-	cfg->kill_group = src.kill_group || cfg->setsid;
+	/* An explicit request (-g and its variables) or dumb-init's setsid mode. */
+	cfg->kill_group = cfg->kill_group || cfg->setsid;
 	if (cfg->setsid) {
 		/* dumb-init's setsid mode: job-control stops become SIGSTOP for
 		 * the group (the child has no terminal to stop it), unless the

@@ -1,10 +1,10 @@
 #include "log.h"
-#include "fmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <unistd.h>
+
+#include "fmt.h"
 
 static int current_level = LOG_WARN;
 static int info_fd = STDERR_FILENO;

@@ -1,9 +1,9 @@
 #include "plan.h"
-#include "fmt.h"
 
 #include <linux/capability.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "fmt.h"
 
 static void explain_not_granted(const char *source, capmask missing, const struct runtime *rt,
 				char *err, size_t errsize)
