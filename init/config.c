@@ -192,7 +192,8 @@ static int set_grace(struct config *cfg, const char *value, const char *source,
 
 /* ---- environment ---------------------------------------------------------- */
 
-static int parse_capinit_var(struct config *cfg, const char *name, const char *value, struct config_error *err)
+static int parse_capinit_var(struct config *cfg, const char *name, const char *value,
+			     struct config_error *err)
 {
 	bool b = false;
 	if (strcmp(name, "CAPINIT_CAP_DROP") == 0)
@@ -208,7 +209,9 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 	if (strcmp(name, "CAPINIT_KILL_GROUP") == 0) {
 		if (parse_bool(value, name, &b, err) != 0)
 			return -1;
-		cfg->kill_group = b;
+		/* The environment's order is arbitrary: any source asking for
+		 * group signals (this, TINI_KILL_PROCESS_GROUP, -g) wins. */
+		cfg->kill_group = cfg->kill_group || b;
 		return 0;
 	}
 	if (strcmp(name, "CAPINIT_VERBOSE") == 0)
@@ -244,8 +247,7 @@ static void parse_compat_var(struct config *cfg, const char *name, const char *v
 	}
 }
 
-static int parse_environment(struct config *cfg, char **envp,
-			     struct config_error *err)
+static int parse_environment(struct config *cfg, char **envp, struct config_error *err)
 {
 	for (char **e = envp; e && *e; e++) {
 		const char *eq = strchr(*e, '=');
