@@ -14,6 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CAPINIT = REPO / "build" / "capinit"
+HELPERS = Path(__file__).resolve().parent / "helpers"
 
 # Environment for capinit: the test's own, minus any CAPINIT_* variable the
 # caller did not ask for (an unknown CAPINIT_* is an error by design).
@@ -31,6 +32,39 @@ def capinit():
         pytest.skip("integration tests need root (PID and network namespaces)")
     assert CAPINIT.exists(), "build/capinit is missing: run `make` first"
     return str(CAPINIT)
+
+
+def _compile(src, out):
+    base = ["cc", "-O2", "-Wall", "-Wextra", "-o", str(out), str(src)]
+    # Static if the host has a static libc (cheap to fork a thousand times),
+    # dynamic otherwise.
+    if subprocess.run(base[:1] + ["-static"] + base[1:], capture_output=True).returncode != 0:
+        subprocess.run(base, check=True)
+
+
+@pytest.fixture(scope="session")
+def helper(tmp_path_factory):
+    """Paths of the compiled helper programs (tests/integration/helpers), by
+    name: sigrec records the signals it gets, orphans makes orphans."""
+    out = tmp_path_factory.mktemp("helpers")
+    paths = {}
+    for name in ("sigrec", "orphans"):
+        _compile(HELPERS / f"{name}.c", out / name)
+        paths[name] = str(out / name)
+    return paths
+
+
+def file_words(path):
+    """The whitespace-separated words of a file; [] while it does not exist."""
+    try:
+        return Path(path).read_text().split()
+    except FileNotFoundError:
+        return []
+
+
+def signals_recorded(path):
+    """Signal numbers sigrec wrote to path (after its "ready" line)."""
+    return [int(w) for w in file_words(path) if w.isdigit()]
 
 
 def make_env(extra=None):

@@ -7,41 +7,19 @@ trap them); the mix is USR1, USR2, HUP, WINCH and real-time signals.
 """
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import children, proc_status, wait_for
+from conftest import children, file_words, proc_status, signals_recorded, wait_for
 
-HELPERS = Path(__file__).resolve().parent / "helpers"
 SH = "/bin/sh"
 STORM_SIZE = 10_000
 RT_SIGNALS = [37, 40, 50]  # numbers, not SIGRTMIN: glibc and musl differ
 STANDARD = [signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP, signal.SIGWINCH]
 MIX = [int(s) for s in STANDARD] + RT_SIGNALS
 SENTINEL = 60  # sent after the storm only
-
-
-@pytest.fixture(scope="session")
-def sigrec(tmp_path_factory):
-    out = tmp_path_factory.mktemp("storm-helpers") / "sigrec"
-    base = ["cc", "-O2", "-Wall", "-Wextra", "-o", str(out), str(HELPERS / "sigrec.c")]
-    if subprocess.run(base[:1] + ["-static"] + base[1:], capture_output=True).returncode != 0:
-        subprocess.run(base, check=True)
-    return str(out)
-
-
-def words(path):
-    try:
-        return Path(path).read_text().split()
-    except FileNotFoundError:
-        return []
-
-
-def recorded(path):
-    return [int(w) for w in words(path) if w.isdigit()]
 
 
 def alive(pid):
@@ -60,10 +38,10 @@ def storm(pid):
 
 
 @pytest.mark.timeout(60)
-def test_storm_child_records_flood_and_status_comes_back(capinit, pid1, sigrec, tmp_path):
+def test_storm_child_records_flood_and_status_comes_back(capinit, pid1, helper, tmp_path):
     out = tmp_path / "signals"
-    p = pid1([capinit, sigrec, "-c", "42", out])
-    assert wait_for(lambda: "ready" in words(out), timeout=10)
+    p = pid1([capinit, helper["sigrec"], "-c", "42", out])
+    assert wait_for(lambda: "ready" in file_words(out), timeout=10)
     init = p.init_pid
 
     sent = storm(init)
@@ -71,9 +49,9 @@ def test_storm_child_records_flood_and_status_comes_back(capinit, pid1, sigrec, 
 
     # capinit still forwards after the storm: a signal not in the mix arrives.
     os.kill(init, SENTINEL)
-    assert wait_for(lambda: SENTINEL in recorded(out), timeout=20), \
+    assert wait_for(lambda: SENTINEL in signals_recorded(out), timeout=20), \
         "capinit stopped forwarding after the storm"
-    got = recorded(out)
+    got = signals_recorded(out)
     for sig in MIX:
         assert sig in got, f"signal {sig} of the storm never reached the child"
     # Real-time signals queue: every one sent must be forwarded once.
@@ -113,7 +91,7 @@ def test_storm_while_child_ignores_signals_and_spawns_orphans(capinit, pid1, tmp
 
 
 @pytest.mark.timeout(60)
-def test_storm_with_group_forwarding(capinit, pid1, sigrec, tmp_path):
+def test_storm_with_group_forwarding(capinit, pid1, helper, tmp_path):
     """-g: the storm goes to the child's whole group, recorder grandchild
     included; the shell between them ignores it."""
     out = tmp_path / "signals"
@@ -121,15 +99,15 @@ def test_storm_with_group_forwarding(capinit, pid1, sigrec, tmp_path):
     trap '' USR1 USR2 HUP WINCH 37 40 50 60
     "$1" -c 42 "$2" & wait $!
     """
-    p = pid1([capinit, "-g", SH, "-c", script, "sh", sigrec, out])
-    assert wait_for(lambda: "ready" in words(out), timeout=10)
+    p = pid1([capinit, "-g", SH, "-c", script, "sh", helper["sigrec"], out])
+    assert wait_for(lambda: "ready" in file_words(out), timeout=10)
     init = p.init_pid
 
     storm(init)
     assert alive(init), "capinit died in the storm"
     os.kill(init, SENTINEL)
-    assert wait_for(lambda: SENTINEL in recorded(out), timeout=20)
-    got = recorded(out)
+    assert wait_for(lambda: SENTINEL in signals_recorded(out), timeout=20)
+    got = signals_recorded(out)
     for sig in MIX:
         assert sig in got, f"signal {sig} of the storm never reached the grandchild"
     assert len(children(init)) == 1

@@ -16,15 +16,13 @@ Timing assertions are loose on purpose: the machine is shared and noisy.
 import os
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import children, proc_status, run_pid1, wait_for
+from conftest import children, file_words, proc_status, run_pid1, signals_recorded, wait_for
 
-HELPERS = Path(__file__).resolve().parent / "helpers"
 SH = "/bin/sh"
 
 # SIGRTMIN is 34 under glibc and 35 under musl: name the numbers, not SIGRTMIN.
@@ -35,39 +33,8 @@ RT_B = 40
 # ---- helpers ------------------------------------------------------------------
 
 
-def _compile(src, out):
-    base = ["cc", "-O2", "-Wall", "-Wextra", "-o", str(out), str(src)]
-    # Static if the host has a static libc (cheap to fork a thousand times),
-    # dynamic otherwise.
-    if subprocess.run(base[:1] + ["-static"] + base[1:], capture_output=True).returncode != 0:
-        subprocess.run(base, check=True)
-
-
-@pytest.fixture(scope="session")
-def helper(tmp_path_factory):
-    """Paths of the compiled helper programs, by name."""
-    out = tmp_path_factory.mktemp("helpers")
-    paths = {}
-    for name in ("sigrec", "orphans"):
-        _compile(HELPERS / f"{name}.c", out / name)
-        paths[name] = str(out / name)
-    return paths
-
-
-def lines(path):
-    try:
-        return Path(path).read_text().split()
-    except FileNotFoundError:
-        return []
-
-
-def signals_recorded(path):
-    """Signal numbers sigrec wrote to path (after its "ready" line)."""
-    return [int(w) for w in lines(path) if w.isdigit()]
-
-
 def wait_ready(path, timeout=10):
-    assert wait_for(lambda: "ready" in lines(path), timeout=timeout), f"{path}: helper not ready"
+    assert wait_for(lambda: "ready" in file_words(path), timeout=timeout), f"{path}: helper not ready"
 
 
 def wait_signal(path, sig, timeout=5):
@@ -157,7 +124,7 @@ def cmdline(pid):
 
 def spawner_ns_pid(path):
     """The pid (in its namespace) that orphans wrote after "spawned N"."""
-    words = lines(path)
+    words = file_words(path)
     return int(words[words.index("spawned") + 2])
 
 
@@ -404,7 +371,7 @@ def test_group_forwarding_reaches_grandchild(capinit, pid1, helper, tmp_path, fl
     p, sh_out, out = start_group_child(capinit, pid1, helper, tmp_path, flags, env)
     p.kill(signal.SIGUSR1)
     assert wait_signal(out, signal.SIGUSR1), "the grandchild in the child's group missed it"
-    assert wait_for(lambda: "usr1" in lines(sh_out), timeout=5), "the child missed it"
+    assert wait_for(lambda: "usr1" in file_words(sh_out), timeout=5), "the child missed it"
     p.kill(RT_A)
     assert wait_signal(out, RT_A), "a real-time signal did not reach the group"
     stop(out)
@@ -418,7 +385,7 @@ def test_without_group_forwarding_grandchild_is_spared(capinit, pid1, helper, tm
     p, sh_out, out = start_group_child(capinit, pid1, helper, tmp_path, env=env)
     p.kill(signal.SIGUSR1)
     # The child (shell) got it: capinit's one forwarding kill has happened.
-    assert wait_for(lambda: "usr1" in lines(sh_out), timeout=5), "the child missed it"
+    assert wait_for(lambda: "usr1" in file_words(sh_out), timeout=5), "the child missed it"
     # The recorder is alive and recording: a signal sent to it directly.
     grandchild = [k for k in children(p.app_pid()) if state(k) != "Z"]
     assert len(grandchild) == 1
@@ -487,7 +454,7 @@ def test_terminal_child_in_foreground_and_ctrl_c(capinit, pid1, helper, tmp_path
 def test_thousand_orphans_reaped(capinit, pid1, helper, tmp_path):
     out = tmp_path / "orphans"
     p = pid1([capinit, helper["orphans"], "-c", "0", "1000", out])
-    assert wait_for(lambda: "spawned" in lines(out), timeout=40), "orphans not spawned"
+    assert wait_for(lambda: "spawned" in file_words(out), timeout=40), "orphans not spawned"
     kids = children(p.init_pid)
     app = host_pid(kids, spawner_ns_pid(out))
     # All 1000 grandchildren were re-parented to capinit (PID 1).
@@ -533,7 +500,7 @@ def test_subreaper_when_not_pid1(capinit, pid1, helper, tmp_path):
     out = tmp_path / "orphans"
     # A shell is PID 1 of the namespace; capinit is its child (pid 2).
     p = pid1([SH, "-c", '"$@"; exit $?', "sh", capinit, helper["orphans"], "-c", "13", "3", out])
-    assert wait_for(lambda: "spawned" in lines(out), timeout=15)
+    assert wait_for(lambda: "spawned" in file_words(out), timeout=15)
     shell = p.init_pid
     (cap,) = children(shell)
     assert os.readlink(f"/proc/{cap}/exe") == os.path.realpath(capinit)
@@ -586,7 +553,7 @@ def run_with_leftover(capinit, helper, tmp_path, sigrec_flags, flags=(), env=Non
     r = run_pid1([capinit, *flags, SH, "-c", LEFTOVER_CHILD, "sh", helper["sigrec"],
                   sigrec_flags, out], env=env, timeout=timeout)
     elapsed = time.monotonic() - t0
-    assert "ready" in lines(out), r.stderr
+    assert "ready" in file_words(out), r.stderr
     return r.returncode, elapsed, signals_recorded(out)
 
 
