@@ -24,15 +24,9 @@ static void print_flag_list(struct outbuf *out, const char *flag, capmask mask)
 /* "A, B, C": the names of mask's bits, for YAML flow lists. */
 static void print_names(struct outbuf *out, capmask mask)
 {
-	const char *sep = "";
-	for (int bit = 0; bit < 64; bit++) {
-		if (!(mask & CAPMASK_BIT(bit)))
-			continue;
-		char name[64];
-		capname_of_bit(bit, name, sizeof name);
-		out_printf(out, "%s%s", sep, name);
-		sep = ", ";
-	}
+	char names[1024];
+	capmask_format(mask, ", ", names, sizeof names);
+	out_puts(out, names);
 }
 
 static void print_yaml_list(struct outbuf *out, const char *key, capmask mask)

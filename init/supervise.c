@@ -228,6 +228,12 @@ static void grace_drain(struct supervisor *s)
 	}
 }
 
+/* A start-up failure: capinit's contract says 125, tini and dumb-init exit 1. */
+static int startup_failure_status(const struct config *cfg)
+{
+	return cfg->personality == PERSONALITY_CAPINIT ? 125 : 1;
+}
+
 static void check_reaping(const struct supervisor *s)
 {
 	if (s->is_pid1)
@@ -244,7 +250,7 @@ static void check_reaping(const struct supervisor *s)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
 		log_error("cannot become a child subreaper: %s", strerror(errno));
 		if (s->cfg->subreaper)
-			exit(s->cfg->personality == PERSONALITY_CAPINIT ? 125 : 1);
+			exit(startup_failure_status(s->cfg));
 	}
 }
 
@@ -254,7 +260,7 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	struct supervisor s = {.cfg = cfg, .is_pid1 = getpid() == 1, .sfd = -1};
 	if (cfg->pdeath_signal && prctl(PR_SET_PDEATHSIG, cfg->pdeath_signal, 0, 0, 0) != 0) {
 		log_error("cannot set the parent-death signal: %s", strerror(errno));
-		return cfg->personality == PERSONALITY_CAPINIT ? 125 : 1;
+		return startup_failure_status(cfg);
 	}
 	check_reaping(&s);
 	if (setup_signals(&s) != 0) {
