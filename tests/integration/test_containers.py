@@ -338,8 +338,12 @@ def test_leftover_processes_get_term_when_app_exits(container, user):
 
 @pytest.mark.timeout(60)
 def test_grace_bounds_wait_for_leftover_ignoring_term(container):
+    """A leftover that ignores TERM holds capinit for the grace period, no longer.
+    The shell ignores TERM before it forks, so the leftover has SIG_IGN from its
+    first instruction: a trap set inside the subshell could lose the race with
+    the app's exit and capinit's TERM, and the test would then see no wait."""
     res = container(["/capinit", "--", "/bin/sh", "-c",
-                     "(trap '' TERM; while :; do sleep 1; done) </dev/null >/dev/null 2>&1 & "
+                     "trap '' TERM; (while :; do sleep 1; done) </dev/null >/dev/null 2>&1 & "
                      "echo %s; exit 4" % APP_MARKER],
                     {"CAPINIT_GRACE": "1"}).run()
     print(res.describe())
