@@ -63,7 +63,8 @@ apt-get "${apt_private[@]}" update >/dev/null
 rm -rf "$work/src"
 mkdir -p "$work/src"
 (cd "$work/src" && apt-get "${apt_private[@]}" source --download-only libcap2 >/dev/null)
-dsc=$(ls "$work/src"/libcap2_*.dsc 2>/dev/null | head -n 1)
+dsc=
+for f in "$work/src"/libcap2_*.dsc; do [ -e "$f" ] && dsc=$f && break; done
 [ -n "$dsc" ] || die "apt-get source libcap2 fetched no .dsc"
 (cd "$work/src" && dpkg-source --no-check -x "$(basename "$dsc")" tree >/dev/null)
 

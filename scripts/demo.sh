@@ -17,6 +17,7 @@ say "The plan (capinit --print): what the runtime gave, what the app gets"
 say "The app as PID 2 under capinit (PID 1), as uid nobody, in its own network namespace"
 # The app: shows its credentials as the kernel sees them, binds port 80,
 # and leaves an orphan behind that capinit reaps.
+# shellcheck disable=SC2016 # the $ expressions are the app's, not ours
 unshare -n -fp --mount-proc --kill-child "${spec[@]}" build/capinit -- /bin/busybox sh -c '
     echo "pid $$, uid $(id -u), $(grep -E "^(CapEff|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status | tr "\t\n" "  ")"
     /bin/busybox nc -l -p 80 & srv=$!; sleep 0.3
