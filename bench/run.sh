@@ -4,7 +4,8 @@
 #
 # Measures, per init: binary size and static-ness; VmRSS/VmHWM as PID 1;
 # start-up wall time (vs a bare `unshare ... /bin/true`); idle wake-ups;
-# reaping a stream and a burst of orphans; signal-forwarding latency; and, for capinit,
+# reaping a stream and a burst of orphans; signal-forwarding latency (in a
+# cpu cgroup made for it, as in a container, and in the caller's own); and, for capinit,
 # the cost of applying a capability spec.  Prints one markdown table (also
 # written to bench/results.md) and the targets capinit is held to.  Targets
 # are reported, never asserted: the exit status is 0 unless the benchmark
@@ -279,30 +280,87 @@ done
 # another, with an inter-processor wake-up) changes the latency more than the
 # init does, so we measure twice: all pinned to one CPU (the init's own path)
 # and free.  Runs are split into rounds, interleaved across inits, pooled.
+#
+# And in two places.  "host": the cpu cgroup this script runs in.  When that
+# is the root one and autogroup is on (sched_autogroup_enabled, the default
+# of most distribution kernels), every session gets its own scheduling group:
+# dumb-init's setsid() puts its child in a group of its own, which changes
+# wake-up placement and preemption and, on this kind of VM, makes it faster
+# than every init that keeps the child in its session.  "cgroup": a cpu
+# cgroup made for the benchmark, as a container runtime makes one per
+# container; autogroup does not apply inside one, and that is where these
+# inits run in production.  capinit-setsid (capinit under its dumb-init
+# name, so the child gets a new session) shows the effect is the session,
+# not the init's code path.
+
+# A cpu cgroup for the "cgroup" runs: prints its cgroup.procs, or nothing.
+make_cpu_cgroup() {
+	local d
+	if [[ -d /sys/fs/cgroup/cpu && -e /sys/fs/cgroup/cpu/cgroup.procs ]]; then # v1
+		d=/sys/fs/cgroup/cpu/capinit-bench.$$
+	elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then # v2
+		grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control ||
+			echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || return 0
+		d=/sys/fs/cgroup/capinit-bench.$$
+	else
+		return 0
+	fi
+	mkdir -- "$d" 2>/dev/null && echo "$d/cgroup.procs"
+}
+# The cpu cgroup of this shell ("/" = root), v1 controller line or v2's.
+own_cpu_cgroup() {
+	awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3; found = 1; exit }
+		$1 == "0" && $2 == "" { v2 = $3 }
+		END { if (!found) print (v2 == "" ? "?" : v2) }' /proc/self/cgroup
+}
+CG_PROCS=$(make_cpu_cgroup || true)
+if [[ -n $CG_PROCS ]]; then
+	CG_DIR=${CG_PROCS%/cgroup.procs}
+	# removed at exit, once the runs in it have ended
+	trap 'cleanup; rmdir -- "$CG_DIR" 2>/dev/null || true' EXIT
+	PLACES=(host cgroup)
+else
+	say "signals: cannot make a cpu cgroup; only the host's own cgroup is measured"
+	PLACES=(host)
+fi
+record meta autogroup "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo absent)"
+record meta own_cpu_cgroup "$(own_cpu_cgroup)"
+
+ln -s -- "$CAPINIT" "$TMP/dumb-init"
+PATHOF[capinit-setsid]=$TMP/dumb-init
+SIGNAMES=("${NAMES[@]}" capinit-setsid)
 ROUNDS=$((SIGNALS >= 400 ? 4 : 1))
 PER=$(((SIGNALS + ROUNDS - 1) / ROUNDS))
 CPU=$(($(nproc) - 1))
-say "signals: $((PER * ROUNDS)) SIGUSR1 per init and mode, ${SPACING} us apart, pinned to CPU $CPU and free"
+say "signals: $((PER * ROUNDS)) SIGUSR1 per init, place (${PLACES[*]}) and mode, ${SPACING} us apart, pinned to CPU $CPU and free"
 declare -A LOST
 for _ in $(seq "$ROUNDS"); do
-	for name in "${NAMES[@]}"; do
-		for mode in one free; do
-			pin=()
-			[[ $mode == one ]] && pin=(taskset -c "$CPU")
-			r=$("${pin[@]}" timeout --foreground -s KILL 300 "$BIN/siglat" "$PER" "$SPACING" \
-				"$TMP/fifo" "$TMP/sig.$name.$mode" -- \
-				"${NS[@]}" "${PATHOF[$name]}" -- "$BIN/sigchild" "$TMP/fifo") ||
-				die "signals: $name: the latency driver failed"
-			LOST[$name]=$((${LOST[$name]:-0} + $(field lost "$r")))
+	for name in "${SIGNAMES[@]}"; do
+		for place in "${PLACES[@]}"; do
+			for mode in one free; do
+				run=()
+				# shellcheck disable=SC2016 # $$ and $1 are for the inner sh
+				[[ $place == cgroup ]] && run=(sh -c 'echo $$ >"$1" && shift && exec "$@"' sh "$CG_PROCS")
+				[[ $mode == one ]] && run+=(taskset -c "$CPU")
+				r=$("${run[@]}" timeout --foreground -s KILL 300 "$BIN/siglat" "$PER" "$SPACING" \
+					"$TMP/fifo" "$TMP/sig.$name.$place.$mode" -- \
+					"${NS[@]}" "${PATHOF[$name]}" -- "$BIN/sigchild" "$TMP/fifo") ||
+					die "signals: $name ($place, $mode): the latency driver failed"
+				LOST[$name]=$((${LOST[$name]:-0} + $(field lost "$r")))
+			done
 		done
 	done
 done
 pctl() { sort -g "$1" | awk -v p="$2" '{ v[NR] = $1 } END { if (NR) { i = int(p / 100 * (NR - 1) + 0.5) + 1; print v[i] } else print "nan" }'; }
-for name in "${NAMES[@]}"; do
-	record "$name" sig1_median_us "$(pctl "$TMP/sig.$name.one" 50)"
-	record "$name" sig1_p99_us "$(pctl "$TMP/sig.$name.one" 99)"
-	record "$name" sig_median_us "$(pctl "$TMP/sig.$name.free" 50)"
-	record "$name" sig_p99_us "$(pctl "$TMP/sig.$name.free" 99)"
+for name in "${SIGNAMES[@]}"; do
+	for place in "${PLACES[@]}"; do
+		pre=${place/host/}; pre=${pre:+${pre}_}  # host: sig_*, cgroup: cgroup_sig_*
+		f=$TMP/sig.$name.$place
+		record "$name" "${pre}sig1_median_us" "$(pctl "$f.one" 50)"
+		record "$name" "${pre}sig1_p99_us" "$(pctl "$f.one" 99)"
+		record "$name" "${pre}sig_median_us" "$(pctl "$f.free" 50)"
+		record "$name" "${pre}sig_p99_us" "$(pctl "$f.free" 99)"
+	done
 	record "$name" sig_lost "${LOST[$name]}"
 done
 record meta sig_cpu "$CPU"
