@@ -287,9 +287,9 @@ done
 # dumb-init's setsid() puts its child in a group of its own, which changes
 # wake-up placement and preemption and, on this kind of VM, makes it faster
 # than every init that keeps the child in its session.  "cgroup": a cpu
-# cgroup made for the benchmark, as a container runtime makes one per
-# container; autogroup does not apply inside one, and that is where these
-# inits run in production.  capinit-setsid (capinit under its dumb-init
+# cgroup made for the benchmark, as Kubernetes (always) and Docker (under
+# cgroup v1, or with CPU limits) make one per container; autogroup does not
+# apply inside one, and that is where these inits usually run in production.  capinit-setsid (capinit under its dumb-init
 # name, so the child gets a new session) shows the effect is the session,
 # not the init's code path.
 
