@@ -289,9 +289,10 @@ done
 # than every init that keeps the child in its session.  "cgroup": a cpu
 # cgroup made for the benchmark, as Kubernetes (always) and Docker (under
 # cgroup v1, or with CPU limits) make one per container; autogroup does not
-# apply inside one, and that is where these inits usually run in production.  capinit-setsid (capinit under its dumb-init
-# name, so the child gets a new session) shows the effect is the session,
-# not the init's code path.
+# apply inside one, and that is where these inits usually run in
+# production.  capinit-setsid (capinit under its dumb-init name, so the
+# child gets a new session) shows the effect is the session, not the init's
+# code path.
 
 # A cpu cgroup for the "cgroup" runs: prints its cgroup.procs, or nothing.
 make_cpu_cgroup() {
