@@ -196,11 +196,13 @@ norph=${SELFTEST_ORPHANS:-3}
 
 # Kind 1: live orphans. The command substitution's shell starts them and exits
 # at once, so they are re-parented to PID 1 while still running; when they end,
-# only PID 1 can reap them.
+# only PID 1 can reap them. They sleep far longer than any stall of this
+# script on a loaded machine, so they are certainly alive when looked at, and
+# are then ended with SIGTERM (which does not reap them: that is PID 1's job).
 live=$(
 	_i=0
 	while [ "$_i" -lt "$norph" ]; do
-		sleep 1 </dev/null >/dev/null 2>&1 &
+		sleep 120 </dev/null >/dev/null 2>&1 &
 		echo $!
 		_i=$((_i + 1))
 	done
@@ -219,6 +221,8 @@ _good=
 [ -z "$notreparented" ] && [ "$reparented" -gt 0 ] && _good=1
 check "live orphans re-parented to PID 1 ($reparented of $norph${notreparented:+; not:$notreparented})" \
 	[ -n "$_good" ]
+# shellcheck disable=SC2086 # a list of pids
+kill $live 2>/dev/null
 
 # Kind 2: zombies inherited. A shell starts short-lived children and execs a
 # program that never waits, so they turn into zombies of that program; when
