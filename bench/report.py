@@ -50,7 +50,7 @@ SIGNAL_PLACES = [("cgroup_", "cgroup"), ("", "host")]
 
 def place_label(place, meta):
     if place == "cgroup":
-        return "in a cpu cgroup (as in a container)"
+        return "in a cpu cgroup, as in a container"
     own = meta.get("own_cpu_cgroup", "?")
     ag = {"1": "on", "0": "off"}.get(meta.get("autogroup"), meta.get("autogroup", "?"))
     where = "host root cgroup" if own == "/" else f"host cgroup {own}"
@@ -161,14 +161,15 @@ def main():
       "(CLOCK_MONOTONIC on both sides), one signal in flight; \"one CPU\": driver, init and "
       f"child pinned to CPU {meta.get('sig_cpu', '?')}, the init's own path; \"free\": left to "
       "the scheduler, which adds cross-CPU wake-ups that vary more than the inits do. "
-      "Rounds interleaved across inits, pooled. \"in a cpu cgroup\": the driver, the init and "
-      "its child run in a cpu cgroup made for the benchmark, as Kubernetes (always) and Docker "
-      "(under cgroup v1, or with CPU limits) put each container in one. \"host\": in this script's own cgroup; when that is the root one and "
-      "autogroup is on, each session is its own scheduling group, and an init that puts its "
-      "child in a new session (dumb-init does, with setsid) changes how the scheduler places "
-      "and preempts the two. Inside a cpu cgroup autogroup does not apply. The capinit rows "
-      "\"under its dumb-init name\" run capinit with a new session for its child, to show "
-      "which of the two it is.")
+      "Rounds interleaved across inits, pooled. \"in a cpu cgroup\": the driver, the init "
+      "and its child run in a cpu cgroup made for the benchmark, as Kubernetes (always) and "
+      "Docker (under cgroup v1, or with CPU limits) put each container in one. \"host\": in "
+      "this script's own cgroup; when that is the root one and autogroup is on, each session "
+      "is its own scheduling group, and an init that puts its child in a new session "
+      "(dumb-init does, with setsid) changes how the scheduler places and preempts the two. "
+      "Inside a cpu cgroup autogroup does not apply. The rows \"capinit with its child in a "
+      "new session\" run capinit under its dumb-init name, which does the same, to show "
+      "whether the difference is the session or the init.")
     w("")
 
     # ----- targets
