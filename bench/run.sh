@@ -105,6 +105,7 @@ TMP=$(mktemp -d /tmp/capinit-bench.XXXXXX)
 RAW=$BIN/raw.tsv
 : >"$RAW"
 BG=()  # unshare pids we started in the background
+CG_DIR=''  # the cpu cgroup made for the signal runs, if any
 cleanup() {
 	local p
 	for p in "${BG[@]}"; do
@@ -112,6 +113,8 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	rm -rf -- "$TMP"
+	# the runs in it have ended: every signal run is waited for
+	if [[ -n $CG_DIR ]]; then rmdir -- "$CG_DIR" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -316,9 +319,7 @@ own_cpu_cgroup() {
 }
 CG_PROCS=$(make_cpu_cgroup || true)
 if [[ -n $CG_PROCS ]]; then
-	CG_DIR=${CG_PROCS%/cgroup.procs}
-	# removed at exit, once the runs in it have ended
-	trap 'cleanup; rmdir -- "$CG_DIR" 2>/dev/null || true' EXIT
+	CG_DIR=${CG_PROCS%/cgroup.procs}  # removed by cleanup
 	PLACES=(host cgroup)
 else
 	say "signals: cannot make a cpu cgroup; only the host's own cgroup is measured"
