@@ -11,7 +11,9 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
-VERSION := 0.1.0
+VERSION := 0.2.0
+# The commit a binary is built from, for --version; "unknown" outside git.
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PYTHON ?= /usr/bin/python3
 
 SRCS := $(wildcard init/*.c)
@@ -36,7 +38,7 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 # Size: -Os, one section per function so the linker drops what is unused,
 # no unwind tables (no C++ and no backtraces in a static init).
-CFLAGS_STATIC := -std=gnu11 -Os $(WARN) -DPROGRAM_VERSION=\"$(VERSION)\" \
+CFLAGS_STATIC := -std=gnu11 -Os $(WARN) -DPROGRAM_VERSION=\"$(VERSION)\" -DPROGRAM_COMMIT=\"$(COMMIT)\" \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDFLAGS_STATIC := -static -Wl,--gc-sections -Wl,-O1 -s
@@ -103,3 +105,6 @@ install-links: install
 
 clean:
 	rm -rf build/capinit build/unit
+
+# Parts with a job of their own (releases, fuzzing, engines, ...), one file each.
+-include $(sort $(wildcard mk/*.mk))

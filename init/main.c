@@ -15,7 +15,10 @@
 #include "user.h"
 
 #ifndef PROGRAM_VERSION
-#define PROGRAM_VERSION "0.1.0"
+#define PROGRAM_VERSION "0.2.0"
+#endif
+#ifndef PROGRAM_COMMIT
+#define PROGRAM_COMMIT "unknown"
 #endif
 
 static const char usage_text[] =
@@ -61,7 +64,7 @@ static int informational(const struct config *cfg)
 		out_puts(&out, usage_text);
 		break;
 	case ACTION_VERSION:
-		out_puts(&out, "capinit " PROGRAM_VERSION "\n");
+		out_puts(&out, "capinit " PROGRAM_VERSION " (commit " PROGRAM_COMMIT ")\n");
 		break;
 	case ACTION_LICENSE:
 		out_puts(&out, license_text);

@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite: dependencies, build, unit tests (ASan+UBSan), lint,
-# and the integration tests (capinit as PID 1 under unshare and under runc).
+# The whole test suite, what CI runs: dependencies, build, unit tests
+# (ASan+UBSan), lint, integration tests (capinit as PID 1 under unshare and
+# under runc), and the stages below, each timed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "test: run as root (namespaces, runc, user switching)" >&2; exit 1; }
-scripts/install-deps.sh
-make build/capinit
-make test-unit
-make lint
+
+stage() {
+    local name=$1 t0=$SECONDS
+    shift
+    printf '\n=== test stage: %s\n' "$name"
+    "$@"
+    printf '=== test stage: %s done in %d s\n' "$name" $((SECONDS - t0))
+}
+
+stage deps scripts/install-deps.sh
+stage build make build/capinit
+stage unit make test-unit
+stage lint make lint
 # Debian's pytest, run by the system interpreter (python3 on PATH may be
 # another one without pytest).
-/usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration
+stage integration /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration
