@@ -254,17 +254,15 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 		return set_verbose(cfg, value, name, err);
 	if (strcmp(name, "CAPINIT_PRINT") == 0)
 		return parse_bool(value, name, &cfg->print, err);
-	if (strncmp(name, "CAPINIT_PROBE", 13) == 0) {
-		/* "CAPINIT_PROBE_PORT" -> "-port", as the flag is spelled */
-		char which[16];
-		size_t k = 0;
-		for (const char *p = name + 13; *p && k + 1 < sizeof which; p++)
-			which[k++] = *p == '_' ? '-' : (char)(*p - 'A' + 'a');
-		which[k] = '\0';
-		int r = strlen(name + 13) < sizeof which ? set_probe(cfg, which, value, name, err) : 1;
-		if (r <= 0)
-			return r;
-	}
+	/* Each probe variable by its flag's spelling after "--probe". */
+	static const char *const probe_vars[][2] = {
+		{"CAPINIT_PROBE", ""},		     {"CAPINIT_PROBE_PORT", "-port"},
+		{"CAPINIT_PROBE_CHECK", "-check"},   {"CAPINIT_PROBE_TIMEOUT", "-timeout"},
+		{"CAPINIT_PROBE_REPEAT", "-repeat"}, {"CAPINIT_PROBE_JSON", "-json"},
+	};
+	for (size_t i = 0; i < sizeof probe_vars / sizeof probe_vars[0]; i++)
+		if (strcmp(name, probe_vars[i][0]) == 0)
+			return set_probe(cfg, probe_vars[i][1], value, name, err);
 	/* A typo must not silently leave capabilities in place. */
 	return fail(err, 2, "%s: unknown variable (known: CAPINIT_CAP_DROP CAPINIT_CAP_ADD "
 			    "CAPINIT_USER CAPINIT_NO_NEW_PRIVS CAPINIT_GRACE CAPINIT_KILL_GROUP "

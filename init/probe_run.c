@@ -74,16 +74,14 @@ int probe_run_setup(struct probe_env *env, char *err, size_t errsize)
 
 /* ---- killing a trial ------------------------------------------------------ */
 
-/* SIGKILL every process below `pid` (via /proc/PID/task/TID/children), deepest
- * last; returns how many were signalled. */
-static int kill_below(pid_t pid, int depth)
+/* The children of `pid` (of all its threads) appended to pids[*n..max). */
+static void children_of(pid_t pid, pid_t *pids, size_t *n, size_t max)
 {
 	char path[64];
 	fmt_snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
 	DIR *d = opendir(path);
 	if (d == NULL)
-		return 0;
-	int killed = 0;
+		return;
 	const struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
@@ -94,27 +92,36 @@ static int kill_below(pid_t pid, int depth)
 		if (fd < 0)
 			continue;
 		char buf[1024];
-		ssize_t n = read(fd, buf, sizeof buf - 1);
+		ssize_t len = read(fd, buf, sizeof buf - 1);
 		close(fd);
-		if (n <= 0)
+		if (len <= 0)
 			continue;
-		buf[n] = '\0';
-		for (char *p = buf; *p;) {
+		buf[len] = '\0';
+		for (char *p = buf; *p && *n < max;) {
 			char *end;
 			long c = strtol(p, &end, 10);
 			if (end == p)
 				break;
 			p = end;
-			if (c > 0 && kill((pid_t)c, SIGKILL) == 0)
-				killed++;
-			/* A tree deeper than this is reached as its parents die and
-			 * it is re-parented to capinit. */
-			if (c > 0 && depth < 16)
-				killed += kill_below((pid_t)c, depth + 1);
+			if (c > 0)
+				pids[(*n)++] = (pid_t)c;
 		}
 	}
 	closedir(d);
-	return killed;
+}
+
+/* SIGKILL every descendant of capinit found via /proc/PID/task/TID/children,
+ * breadth first. What does not fit, or is forked meanwhile, is re-parented
+ * to capinit (a subreaper) as its parents die, and found on the next pass. */
+static void kill_descendants(void)
+{
+	static pid_t pids[4096];
+	size_t n = 0;
+	children_of(getpid(), pids, &n, sizeof pids / sizeof pids[0]);
+	for (size_t i = 0; i < n; i++) {
+		(void)kill(pids[i], SIGKILL);
+		children_of(pids[i], pids, &n, sizeof pids / sizeof pids[0]);
+	}
 }
 
 /* Until no child is left: as PID 1 kill(-1, SIGKILL), which reaches every
@@ -129,7 +136,7 @@ static void kill_trial(const struct probe_env *env, pid_t group)
 		} else {
 			if (group > 0)
 				(void)kill(-group, SIGKILL);
-			(void)kill_below(getpid(), 0);
+			kill_descendants();
 		}
 		bool reaped = false;
 		int st;
