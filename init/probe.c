@@ -216,11 +216,11 @@ int probe_main(const struct config *cfg, const struct user_ids *ids, const struc
 	long long ms = probe_now_ms() - start;
 
 	bool found = step == PROBE_FOUND;
-	if (cfg->probe_json) {
+	if (cfg->probe_json)
 		print_json(found, s.result, s.candidates);
-	} else if (found) {
+	else if (found)
 		print_result(cfg, user_plan, &s, ms);
-	} else {
+	if (!found) {
 		char cands[1024];
 		capmask_format(s.candidates, ",", cands, sizeof cands);
 		log_error("probe: no result: %s%s%s%s (candidates: %s; %zu trials)", s.why,
