@@ -3,7 +3,6 @@
 
 #include <linux/capability.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "fmt.h"
@@ -179,14 +178,14 @@ static capmask candidates_of(const struct config *cfg, const struct plan *p)
 }
 
 int probe_main(const struct config *cfg, const struct user_ids *ids, const struct runtime *rt,
-	       const struct plan *user_plan, char **child_env)
+	       const struct plan *user_plan, char **child_env, ksigmask original_mask)
 {
-	struct probe_env env = {.cfg = cfg, .ids = ids, .rt = rt, .child_env = child_env,
-				.is_pid1 = getpid() == 1, .sfd = -1};
-	char err[512];
 	/* capinit keeps every capability while the probe runs, to start each
-	 * trial afresh: at least no trial may ptrace it or read its memory. */
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	 * trial afresh (main made it non-dumpable, so no trial without
+	 * SYS_PTRACE can attach to it or read its memory). */
+	struct probe_env env = {.cfg = cfg, .ids = ids, .rt = rt, .child_env = child_env,
+				.is_pid1 = getpid() == 1, .sfd = -1, .original = original_mask};
+	char err[512];
 	if (probe_run_setup(&env, err, sizeof err) != 0) {
 		log_error("%s", err);
 		return 125;

@@ -9,12 +9,13 @@
 #define INIT_PROBE_H
 
 #include "config.h"
+#include "ksig.h"
 #include "plan.h"
 #include "user.h"
 
 /* user_plan: the plan of the configuration as given (its B' bounds the
  * candidates); ids NULL when no user switch was asked. */
 int probe_main(const struct config *cfg, const struct user_ids *ids, const struct runtime *rt,
-	       const struct plan *user_plan, char **child_env);
+	       const struct plan *user_plan, char **child_env, ksigmask original_mask);
 
 #endif

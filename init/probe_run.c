@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,14 +49,12 @@ static int status_code(int st)
 
 int probe_run_setup(struct probe_env *env, char *err, size_t errsize)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, &env->original) != 0 ||
-	    (env->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+	/* main blocked every signal first thing; these are read here, the
+	 * rest wait blocked (the probe forwards nothing: no app outlives a
+	 * trial). Non-blocking: collect() drains it after each wake-up. */
+	ksigmask set = KSIG_BIT(SIGCHLD) | KSIG_BIT(SIGINT) | KSIG_BIT(SIGTERM) | KSIG_BIT(SIGHUP);
+	env->sfd = ksig_signalfd(set);
+	if (env->sfd < 0 || fcntl(env->sfd, F_SETFL, O_NONBLOCK) != 0) {
 		fmt_snprintf(err, errsize, "--probe: cannot set up signal handling: %s",
 			     strerror(errno));
 		return -1;
@@ -188,7 +187,7 @@ static void run_app(const struct probe_env *env, const struct plan *plan, int re
 		(void)write(report_fd, &rep, sizeof rep);
 		_exit(125);
 	}
-	sigprocmask(SIG_SETMASK, &env->original, NULL);
+	(void)ksig_setmask(env->original);
 	execvpe(env->cfg->command[0], env->cfg->command, env->child_env);
 	rep.stage = 2;
 	rep.err = errno;
@@ -204,7 +203,7 @@ static pid_t start_check(const struct probe_env *env)
 		return pid;
 	close(env->sfd);
 	child_stdio();
-	sigprocmask(SIG_SETMASK, &env->original, NULL);
+	(void)ksig_setmask(env->original);
 	char *argv[] = {"sh", "-c", (char *)env->cfg->probe_check, NULL};
 	execve("/bin/sh", argv, env->child_env);
 	_exit(127);

@@ -5,11 +5,11 @@
 #ifndef INIT_PROBE_RUN_H
 #define INIT_PROBE_RUN_H
 
-#include <signal.h>
 #include <stdbool.h>
 
 #include "capset.h"
 #include "config.h"
+#include "ksig.h"
 #include "plan.h"
 #include "user.h"
 
@@ -20,7 +20,7 @@ struct probe_env {
 	char **child_env;
 	bool is_pid1;
 	int sfd;           /* signalfd: SIGCHLD and the signals that stop the probe */
-	sigset_t original; /* the mask capinit was started with, for children */
+	ksigmask original; /* the mask capinit was started with, for children */
 };
 
 struct probe_trial {
