@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -27,6 +28,9 @@
 #define PORT_POLL_MAX_MS 200
 #define CHECK_RETRY_FIRST_MS 100
 #define CHECK_RETRY_MAX_MS 1000
+/* SIGKILL takes effect at once; a trial still not gone after this much is
+ * one capinit cannot end. */
+#define KILL_GIVE_UP_MS 10000
 
 long long probe_now_ms(void)
 {
@@ -57,6 +61,15 @@ int probe_run_setup(struct probe_env *env, char *err, size_t errsize)
 	if (env->sfd < 0 || fcntl(env->sfd, F_SETFL, O_NONBLOCK) != 0) {
 		fmt_snprintf(err, errsize, "--probe: cannot set up signal handling: %s",
 			     strerror(errno));
+		return -1;
+	}
+	/* Trials of another uid can be ended only with CAP_KILL. */
+	bool other_uid = env->ids && env->ids->uid != env->rt->euid && env->ids->uid != env->rt->ruid;
+	if (other_uid && !(env->rt->effective & CAPMASK_BIT(CAP_KILL))) {
+		fmt_snprintf(err, errsize,
+			     "--probe: trials run as uid %u, and without CAP_KILL capinit could not "
+			     "end them: grant KILL (docker run --cap-add=KILL)",
+			     (unsigned)env->ids->uid);
 		return -1;
 	}
 	/* As PID 1 everything in the namespace is ours to kill; otherwise
@@ -127,8 +140,11 @@ static void kill_descendants(void)
  * process of the namespace but capinit; otherwise every descendant found
  * through /proc (orphans come back to the subreaper and are found on the
  * next pass), and the trial's process group. */
-static void kill_trial(const struct probe_env *env, pid_t group)
+static int kill_trial(const struct probe_env *env, pid_t group)
 {
+	/* Bounded: a process capinit may not signal would otherwise keep it
+	 * here for ever (probe_run_setup checks CAP_KILL for that case). */
+	long long give_up = probe_now_ms() + KILL_GIVE_UP_MS;
 	for (;;) {
 		if (env->is_pid1) {
 			(void)kill(-1, SIGKILL);
@@ -144,6 +160,8 @@ static void kill_trial(const struct probe_env *env, pid_t group)
 			reaped = true;
 		if (r < 0 && errno == ECHILD)
 			break;
+		if (probe_now_ms() > give_up)
+			return -1;
 		if (!reaped)
 			sleep_ms(1);
 	}
@@ -151,6 +169,7 @@ static void kill_trial(const struct probe_env *env, pid_t group)
 	struct signalfd_siginfo info[16];
 	while (read(env->sfd, info, sizeof info) > 0)
 		;
+	return 0;
 }
 
 /* ---- starting processes --------------------------------------------------- */
@@ -428,7 +447,13 @@ int probe_run_trial(struct probe_env *env, capmask set, struct probe_trial *t, c
 		if (ts.stop_signal)
 			result = ts.stop_signal;
 	}
-	kill_trial(env, ts.app);
+	if (kill_trial(env, ts.app) != 0) {
+		fmt_snprintf(err, errsize,
+			     "--probe: the trial's processes did not go away after SIGKILL within "
+			     "%d s; trials cannot be run here",
+			     KILL_GIVE_UP_MS / 1000);
+		return -1;
+	}
 	t->ms = probe_now_ms() - start;
 	return result;
 }

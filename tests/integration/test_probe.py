@@ -278,14 +278,21 @@ def test_bad_probe_input(capinit, args, env, token):
     assert r.stdout == ""
 
 
-def test_cannot_run_here(capinit):
-    """A user switch without CAP_SETUID to do it: trials cannot be run (125)."""
+@pytest.mark.parametrize("drop,why", [
+    ("cap_setuid", "CAP_SETUID"),
+    ("cap_kill", "without CAP_KILL capinit could not end them"),
+])
+def test_cannot_run_here(capinit, drop, why):
+    """Trials as another user need SETUID to switch and KILL to end them:
+    without, trials cannot be run here (125), and none is started."""
     capsh = shutil.which("capsh")
     if capsh is None:
         pytest.skip("capsh (libcap2-bin) is not installed")
-    r = run_pid1([capsh, "--drop=cap_setuid", "--", "-c", 'exec "$@"', "x", capinit,
+    r = run_pid1([capsh, "--drop=" + drop, "--", "-c", 'exec "$@"', "x", capinit,
                   "--probe", "--user=65534:65534", "--", "true"], timeout=30)
     assert r.returncode == 125, r.stderr
+    assert why in r.stderr
+    assert "probe trial" not in r.stderr
 
 
 # ---- inside a runc container with Docker's default set -----------------------------------
@@ -307,6 +314,8 @@ def probe_rootfs(tmp_path_factory, helpers):
     if shutil.which(oci.RUNC) is None:
         pytest.fail("runc is not installed (CI installs Debian's runc package)")
     root = oci.build_rootfs(tmp_path_factory.mktemp("probe-rootfs"))
+    # A FROM-scratch root has no dynamic loader.
+    oci.require_static(Path(helpers["rawsock"]), "the rawsock helper")
     shutil.copy(helpers["rawsock"], root / "rawsock")
     os.chmod(root / "rawsock", 0o755)
     secret = root / "secret"
@@ -383,3 +392,15 @@ def test_container_variables(probe_rootfs, tmp_path):
     res = b.run(timeout=150)
     assert res.status == 0, res.describe()
     assert json.loads(res.stdout)["needed"] == ["NET_RAW"]
+
+
+def test_sigterm_stops_the_probe(capinit, pid1):
+    """docker stop during a probe: the running trial is killed, no result,
+    exit 128+15 (the trial's own timeout, 600 s, is far beyond the wait)."""
+    import signal
+    p = pid1([capinit, "--probe", "--probe-timeout=600", "--", "sleep", "1000"])
+    p.app_pid()  # the first trial runs
+    p.kill(signal.SIGTERM)
+    assert p.wait(timeout=60) == 128 + signal.SIGTERM, p.stderr
+    assert "stopped by signal 15" in p.stderr
+    assert p.stdout == ""
