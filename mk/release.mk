@@ -32,16 +32,18 @@ release_cc_s390x := s390x-linux-musl-gcc
 RELEASE_MUSL_RISCV64 := build/musl-riscv64
 release_cc_riscv64 := $(CURDIR)/$(RELEASE_MUSL_RISCV64)/bin/musl-gcc
 
-# A tarball made by `git archive` has no .git but carries the commit in
-# scripts/release-commit (export-subst, see .gitattributes).
+# A tarball made by `git archive` has no .git but carries the commit and its
+# time in scripts/release-commit ("HASH EPOCH", filled in by export-subst, see
+# .gitattributes); in a git checkout the file reads "$Format:...$" and is
+# ignored.
+release_stamp := $(shell sed -n 's/^\([0-9a-f]\{40\}\) \([0-9]\{1,\}\)$$/\1 \2/p' scripts/release-commit 2>/dev/null)
 ifeq ($(COMMIT),unknown)
-  release_archived := $(shell sed -n 's/^\([0-9a-f]\{12\}\)[0-9a-f]*$$/\1/p' scripts/release-commit 2>/dev/null)
-  ifneq ($(release_archived),)
-    COMMIT := $(release_archived)
+  ifneq ($(release_stamp),)
+    COMMIT := $(shell echo $(word 1,$(release_stamp)) | cut -c1-12)
   endif
 endif
 # Timestamps in the image archives: the commit's time, never the clock.
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo $(or $(word 2,$(release_stamp)),0))
 export SOURCE_DATE_EPOCH
 
 # The native build's flags, plus:
