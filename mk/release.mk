@@ -53,7 +53,10 @@ export SOURCE_DATE_EPOCH
 #  -s (already)       no symbol table or debug sections.
 # No __DATE__/__TIME__ in init/; ar is deterministic (Debian's binutils
 # default D: zero uid/gid/mtime); inputs are sorted ($(wildcard) sorts).
-RELEASE_CFLAGS := $(CFLAGS_STATIC) -ffile-prefix-map=$(CURDIR)=.
+# CFLAGS_STATIC was expanded with the Makefile's COMMIT, before the tarball
+# fallback above: its -DPROGRAM_COMMIT is replaced.
+RELEASE_CFLAGS := $(filter-out -DPROGRAM_COMMIT=%,$(CFLAGS_STATIC)) -DPROGRAM_COMMIT=\"$(COMMIT)\" \
+	-ffile-prefix-map=$(CURDIR)=.
 RELEASE_LDFLAGS := $(LDFLAGS_STATIC) -Wl,--build-id=none
 
 RELEASE_BINS := $(addprefix dist/capinit-linux-,$(RELEASE_ARCHES))
