@@ -187,12 +187,70 @@ check_tarball_repro() {
     rm -rf build/release-repro
 }
 
+# inspect_ok ARCH JSON: an `image inspect` array names the platform the
+# archive was written for, /capinit as entrypoint, and one layer.
+inspect_ok() {
+    /usr/bin/python3 -c '
+import json, sys
+want = {"amd64": ("amd64", ""), "arm64": ("arm64", "v8"), "armv7": ("arm", "v7"),
+        "ppc64le": ("ppc64le", ""), "s390x": ("s390x", ""), "riscv64": ("riscv64", "")}
+img = json.loads(sys.argv[2])[0]
+got = (img.get("Architecture"), img.get("Variant") or "")
+ok = (got == want[sys.argv[1]] and img.get("Os") == "linux"
+      and img["Config"]["Entrypoint"] == ["/capinit"] and len(img["RootFS"]["Layers"]) == 1)
+print("%s/%s" % got if got[1] else got[0])
+sys.exit(0 if ok else 1)' "$1" "$2"
+}
+
+# The image archives load into podman (daemonless, in a private store under
+# build/ so no other podman user is touched) and, when a Docker daemon is
+# already running (this script never starts one), into Docker; the amd64 one
+# also runs there.
+check_images() {
+    local a tag out plat p
+    if command -v podman >/dev/null; then
+        p=(podman --root "$PWD/build/podman/root" --runroot "$PWD/build/podman/run" --storage-driver vfs)
+        for a in "${arches[@]}"; do
+            tag=capinit:$version-$a
+            if ! out=$("${p[@]}" load -q -i "dist/capinit-image-linux-$a.tar" 2>&1); then
+                not_ok "$a: podman load: $out"; continue
+            fi
+            if plat=$(inspect_ok "$a" "$("${p[@]}" image inspect "localhost/$tag")"); then
+                ok "$a: podman load, image is linux/$plat, ENTRYPOINT /capinit, one layer"
+            else not_ok "$a: podman image inspect: linux/$plat"; fi
+        done
+        rm -rf build/podman 2>/dev/null || "${p[@]}" system reset -f >/dev/null 2>&1
+    else
+        skip "image archives in podman: podman is not installed (apt-get install podman)"
+    fi
+    if command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; then
+        for a in "${arches[@]}"; do
+            tag=capinit:$version-$a
+            if ! out=$(docker load -q -i "dist/capinit-image-linux-$a.tar" 2>&1); then
+                not_ok "$a: docker load: $out"; continue
+            fi
+            if plat=$(inspect_ok "$a" "$(docker image inspect "$tag")"); then
+                ok "$a: docker load, image is linux/$plat, ENTRYPOINT /capinit, one layer"
+            else not_ok "$a: docker image inspect: linux/$plat"; fi
+            if [ "$a" = amd64 ]; then
+                out=$(docker run --rm "$tag" --version 2>&1)
+                if [ "$out" = "capinit $version (commit $commit)" ]; then ok "amd64: docker run of the image: $out"
+                else not_ok "amd64: docker run of the image printed '$out'"; fi
+            fi
+            docker rmi -f "$tag" >/dev/null 2>&1
+        done
+    else
+        skip "image archives in Docker: no running Docker daemon (docker info fails)"
+    fi
+}
+
 qemu_version=$(qemu-aarch64-static --version 2>/dev/null | head -n1)
 echo "test-release: capinit $version (commit $commit); ${qemu_version:-no qemu}; kernel $(uname -r)"
 for a in "${arches[@]}"; do
     [ -n "${QEMU[$a]+x}" ] || { not_ok "unknown architecture $a"; continue; }
     check_arch "$a"
 done
+check_images
 [ "${RELEASE_REPRO:-1}" = 0 ] || check_tarball_repro
 echo "($skipped skipped, each with its reason above)"
 echo "$passed passed, $failed failed"
