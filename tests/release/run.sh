@@ -17,7 +17,7 @@
 # Usage: tests/release/run.sh [ARCH...]   (default: all six; needs make release)
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 [ "$(id -u)" -eq 0 ] || { echo "test-release: run as root (unshare, user switching)" >&2; exit 1; }
 
@@ -91,17 +91,17 @@ check_arch() {
     out=$(pid1 "$a" --user=65534:65534 -- cat /proc/self/status)
     expect "$a: --user=65534:65534 without ADD: no capability at all" "$out" \
         'Uid=65534 65534 65534 65534' CapInh=$ZERO CapPrm=$ZERO CapEff=$ZERO CapAmb=$ZERO \
-        CapBnd=$HOST_BND NoNewPrivs=1
+        CapBnd="$HOST_BND" NoNewPrivs=1
 
     out=$(pid1 "$a" -- cat /proc/self/status)
     expect "$a: no spec: sets as handed over, nnp still set" "$out" \
-        CapBnd=$HOST_BND CapPrm=$HOST_PRM CapEff=$HOST_PRM CapInh=$ZERO CapAmb=$ZERO NoNewPrivs=1
+        CapBnd="$HOST_BND" CapPrm="$HOST_PRM" CapEff="$HOST_PRM" CapInh=$ZERO CapAmb=$ZERO NoNewPrivs=1
 
     out=$(pid1 "$a" --cap-drop=CHOWN --no-new-privs=0 -- cat /proc/self/status)
     local minus_chown
     minus_chown=$(printf '%016x' $((0x$HOST_BND & ~0x$CHOWN)))
     expect "$a: DROP=CHOWN --no-new-privs=0: Bnd = handed over - CHOWN, nnp 0" "$out" \
-        CapBnd=$minus_chown CapPrm=$minus_chown NoNewPrivs=0
+        CapBnd="$minus_chown" CapPrm="$minus_chown" NoNewPrivs=0
 
     pid1 "$a" -- sh -c 'exit 7'
     rc=$?
@@ -120,6 +120,7 @@ check_arch() {
     # An orphan comes back to PID 1, which must reap it: the child leaves a
     # grandchild behind and then waits (without a deadline of its own that
     # the test relies on: 60 s is a hang guard) until no zombie is left.
+    # shellcheck disable=SC2016 # expanded by the child's shell
     out=$(pid1 "$a" -- sh -c '
         sh -c "sleep 0.2 & echo \$!"
         i=0
@@ -145,11 +146,13 @@ check_arch() {
     esac
     # Off PID 1 (a shell is PID 1 of the namespace), capinit registers as a
     # child subreaper: the orphan's parent is capinit, not the shell.
+    # shellcheck disable=SC2016 # expanded by the namespace's shell
     out=$(timeout 120 unshare -fp --mount-proc --kill-child sh -c '
         "$1" -- sh -c "sh -c \"sleep 5 & echo \\\$!\" | { read -r p; echo \$PPID \$(awk \"/^PPid:/ { print \\\$2 }\" /proc/\$p/status); }"' \
         sh "$bin")
-    set -- $out
-    if [ $# -eq 2 ] && [ "$1" = "$2" ]; then ok "$a: off PID 1 an orphan's parent is capinit (subreaper)"
+    local cpid oparent extra
+    read -r cpid oparent extra <<<"$out"
+    if [ -n "$cpid" ] && [ -z "$extra" ] && [ "$cpid" = "$oparent" ]; then ok "$a: off PID 1 an orphan's parent is capinit (subreaper)"
     else not_ok "$a: subreaper: capinit pid / orphan's parent = '$out'"; fi
 }
 
