@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "personality.h"
 #include "privilege.h"
 
 struct supervisor {
@@ -68,10 +69,13 @@ static void run_child(struct supervisor *s, const struct plan *plan, const struc
 	if (cfg->setsid) {
 		/* dumb-init's mode: a new session, and the terminal (if any)
 		 * becomes its controlling terminal. */
-		if (setsid() < 0)
+		if (setsid() < 0) {
 			log_debug("setsid: %s", strerror(errno));
-		else if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
-			log_debug("TIOCSCTTY: %s", strerror(errno));
+		} else {
+			if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
+				log_debug("TIOCSCTTY: %s", strerror(errno));
+			log_event(&(struct event){.kind = EV_SETSID_DONE});
+		}
 	} else {
 		/* Its own process group, so group forwarding has a target and a
 		 * terminal's Ctrl-C reaches it through the foreground group. */
@@ -121,13 +125,11 @@ static bool reap(struct supervisor *s)
 		if (pid == s->child) {
 			s->child_done = true;
 			s->child_status = st;
-			log_info("child %d exited with status %d", pid, status_code(st));
-		} else if (s->cfg->warn_on_reap) {
-			/* tini -w: a warning, shown at the default level. */
-			log_warn("reaped zombie process with pid=%d", pid);
-		} else {
-			log_trace("reaped %d", pid);
 		}
+		/* tini -w makes the other reapings a warning. */
+		log_event(&(struct event){.kind = EV_CHILD_REAPED, .pid = pid, .status = st,
+					  .main_child = pid == s->child,
+					  .warn_on_reap = s->cfg->warn_on_reap});
 	}
 }
 
@@ -135,14 +137,16 @@ static bool reap(struct supervisor *s)
 static void send_rewritten(const struct supervisor *s, pid_t target, int sig)
 {
 	int out = s->cfg->rewrite[sig] >= 0 ? s->cfg->rewrite[sig] : sig;
+	if (out != sig)
+		log_event(&(struct event){.kind = EV_SIGNAL_REWRITTEN, .sig = sig, .to = out});
 	if (out == 0) {
-		log_debug("signal %d dropped (rewrite)", sig);
+		log_event(&(struct event){.kind = EV_SIGNAL_DROPPED, .sig = out});
 		return;
 	}
 	if (kill(target, out) != 0 && errno != ESRCH)
 		log_error("forwarding signal %d to %d: %s", out, target, strerror(errno));
 	else
-		log_debug("forwarded signal %d to %d", out, target);
+		log_event(&(struct event){.kind = EV_SIGNAL_FORWARDED, .sig = out, .pid = target});
 }
 
 static void forward(const struct supervisor *s, int sig)
@@ -154,8 +158,10 @@ static void forward(const struct supervisor *s, int sig)
 	/* dumb-init stops along with its child on a terminal stop signal,
 	 * whatever it was rewritten to (as PID 1 the kernel ignores this). */
 	if (s->cfg->suspend_on_tty_signals &&
-	    (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+	    (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
+		log_event(&(struct event){.kind = EV_SUSPENDING});
 		kill(getpid(), SIGSTOP);
+	}
 }
 
 static long long now_ms(void)
@@ -194,6 +200,7 @@ static bool wait_events(struct supervisor *s, int timeout_ms)
 	bool child_changed = false;
 	for (size_t i = 0; i < (size_t)n / sizeof info[0]; i++) {
 		int sig = (int)info[i].ssi_signo;
+		log_event(&(struct event){.kind = EV_SIGNAL_RECEIVED, .sig = sig});
 		if (sig == SIGCHLD)
 			child_changed = true; /* reaped below, whoever sent it */
 		else
@@ -231,7 +238,15 @@ static void grace_drain(struct supervisor *s)
 /* A start-up failure: capinit's contract says 125, tini and dumb-init exit 1. */
 static int startup_failure_status(const struct config *cfg)
 {
-	return cfg->personality == PERSONALITY_CAPINIT ? 125 : 1;
+	return persona_get(cfg->personality)->startup_status;
+}
+
+/* The caller (a proxy that sets the flag and execs us) may already have
+ * made us a subreaper: then orphans do come back, as tini checks too. */
+static bool already_subreaper(void)
+{
+	int bit = 0;
+	return prctl(PR_GET_CHILD_SUBREAPER, &bit, 0, 0, 0) == 0 && bit == 1;
 }
 
 static void check_reaping(const struct supervisor *s)
@@ -241,10 +256,10 @@ static void check_reaping(const struct supervisor *s)
 	/* tini registers as a subreaper only when asked (-s), and says so when
 	 * orphans will not come back to it; capinit and dumb-init do it
 	 * unasked, since it costs nothing and only helps. */
-	bool want = s->cfg->subreaper || s->cfg->personality != PERSONALITY_TINI;
+	bool want = s->cfg->subreaper || persona_get(s->cfg->personality)->subreaper_unasked;
 	if (!want) {
-		log_warn("not running as PID 1 and not registered as a child subreaper: "
-			  "orphaned zombies will not be reaped (use -s or TINI_SUBREAPER)");
+		if (!already_subreaper())
+			log_warn("%s", persona_no_subreaper_warning(s->cfg->personality));
 		return;
 	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
@@ -280,7 +295,8 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	 * child's own setpgid. */
 	if (!cfg->setsid)
 		(void)setpgid(s.child, s.child);
-	log_info("started child %d: %s", s.child, cfg->command[0]);
+	log_event(&(struct event){.kind = EV_CHILD_SPAWNED, .pid = s.child,
+				  .text = cfg->command[0]});
 	/* The child keeps the caller's directory; the init, which lives as
 	 * long as the container, must not keep a mount busy (as dumb-init). */
 	if (chdir("/") != 0)
@@ -295,8 +311,16 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		/* dumb-init: the child's session is told to go when it exits,
 		 * with its rewrite of SIGTERM applied. */
 		send_rewritten(&s, -s.child, SIGTERM);
+	} else if (persona_get(cfg->personality)->term_on_exit) {
+		/* dumb-init -c logs the same step; its only target, the direct
+		 * child, is already reaped, so nothing is sent (a reaped pid
+		 * may belong to someone else by now). */
+		log_event(&(struct event){.kind = EV_SIGNAL_FORWARDED, .sig = SIGTERM,
+					  .pid = s.child});
 	}
 	if (s.is_pid1)
 		grace_drain(&s);
-	return exit_status_of(&s);
+	int code = exit_status_of(&s);
+	log_event(&(struct event){.kind = EV_GOODBYE, .status = code});
+	return code;
 }
