@@ -314,6 +314,9 @@ static int dumb_init_event(const struct event *ev, char *buf, size_t size)
 	case EV_GOODBYE:
 		fmt_snprintf(buf, size, "Child exited with status %d. Goodbye.", ev->status);
 		break;
+	case EV_EXEC_FAILED:
+		fmt_snprintf(buf, size, "%s: %s", ev->text, ev->detail);
+		return LOG_ERROR;
 	}
 	return LOG_INFO;
 }
@@ -350,6 +353,9 @@ static int capinit_event(enum personality p, const struct event *ev, char *buf, 
 	case EV_SIGNAL_FORWARDED:
 		fmt_snprintf(buf, size, "forwarded signal %d to %d", ev->sig, ev->pid);
 		return LOG_DEBUG;
+	case EV_EXEC_FAILED:
+		fmt_snprintf(buf, size, "cannot execute '%s': %s", ev->text, ev->detail);
+		return LOG_ERROR;
 	case EV_SIGNAL_REWRITTEN:
 	case EV_SETSID_DONE:
 	case EV_SUSPENDING:

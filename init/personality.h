@@ -86,6 +86,7 @@ enum event_kind {
 	EV_SUSPENDING,     /* TSTP/TTIN/TTOU: the init stops itself */
 	EV_TTY_HANDOFF_IGNORED, /* sig: the SIGHUP/SIGCONT of giving up the terminal */
 	EV_GOODBYE,        /* status = the exit status */
+	EV_EXEC_FAILED,    /* in the child: text = command, detail = strerror */
 };
 
 struct event {
@@ -94,6 +95,7 @@ struct event {
 	bool main_child;
 	bool warn_on_reap; /* tini -w */
 	const char *text;
+	const char *detail;
 };
 
 /* Formats ev into buf as personality p words it; returns the log level

@@ -92,7 +92,8 @@ static void run_child(struct supervisor *s, const struct plan *plan, const struc
 	sigprocmask(SIG_SETMASK, &s->original, NULL);
 	execvpe(cfg->command[0], cfg->command, child_env);
 	int err = errno;
-	log_error("cannot execute '%s': %s", cfg->command[0], strerror(err));
+	log_event(&(struct event){.kind = EV_EXEC_FAILED, .text = cfg->command[0],
+				  .detail = strerror(err)});
 	_exit(exec_failure_status(err));
 }
 

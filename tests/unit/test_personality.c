@@ -145,6 +145,12 @@ static void test_log_lines(void)
 	persona_event(PERSONALITY_DUMB_INIT, &ev, buf, sizeof buf);
 	CHECK(strcmp(buf, "Ignoring tty hand-off signal 1.") == 0);
 
+	ev = (struct event){.kind = EV_EXEC_FAILED, .text = "/x", .detail = "No such file"};
+	CHECK(persona_event(PERSONALITY_DUMB_INIT, &ev, buf, sizeof buf) == LOG_ERROR);
+	CHECK(strcmp(buf, "/x: No such file") == 0);
+	CHECK(persona_event(PERSONALITY_CAPINIT, &ev, buf, sizeof buf) == LOG_ERROR);
+	CHECK(strcmp(buf, "cannot execute '/x': No such file") == 0);
+
 	CHECK_CONTAINS(persona_no_subreaper_warning(PERSONALITY_TINI), "zombie reaping won't work");
 }
 

@@ -27,7 +27,7 @@ PY=/usr/bin/python3 # Debian's, with pytest, psutil and prctl
 KNOWN=$ROOT/tests/upstream/known-differences.txt
 # upstream's pytest.ini says 5 s: a hang guard, too short for a shared,
 # loaded machine (the real dumb-init times out there); still a hang guard.
-TIMEOUT=${UPSTREAM_TIMEOUT:-30}
+TIMEOUT=${UPSTREAM_TIMEOUT:-15}
 mkdir -p "$WORK"
 
 . scripts/lib/debian-source.sh

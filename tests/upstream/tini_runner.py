@@ -76,7 +76,9 @@ def run_once(path):
     try:
         exec(compile(tree, path, "exec"), scope)
     except Exception as e:  # a crash outside a check: one failure, stop
-        rec.failed.append((rec.section, "crashed: {0!r}".format(e)))
+        # Never taken for the race: a crash is not the racy check.
+        rec.failed.append(("crash in " + rec.section.replace(RACY_SECTION, "process-group"),
+                           "crashed: {0!r}".format(e)))
         builtins_print("CRASHED [{0}]: {1!r}".format(rec.section, e))
     return rec
 
