@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "fmt.h"
@@ -16,15 +17,42 @@ void log_set_personality(int p) { personality = (enum personality)p; }
 
 int log_get_level(void) { return current_level; }
 
-static void emit(int level, const char *fmt, va_list ap)
+#define LINE_SIZE 1024
+
+/* Append text to line (size LINE_SIZE, leaving room for the newline) with
+ * every byte outside printable ASCII written as \xHH: messages echo tokens
+ * from the environment and the command line, and a newline or an escape
+ * sequence there must not forge a log line or drive the terminal. What no
+ * longer fits is cut. Returns the new length. */
+static size_t append_escaped(char *line, size_t len, const char *text)
+{
+	static const char hex[] = "0123456789abcdef";
+	const size_t room = LINE_SIZE - 1;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		bool plain = *p >= 0x20 && *p < 0x7f;
+		if (len + (plain ? 1 : 4) > room)
+			break;
+		if (plain) {
+			line[len++] = (char)*p;
+			continue;
+		}
+		line[len++] = '\\';
+		line[len++] = 'x';
+		line[len++] = hex[*p >> 4];
+		line[len++] = hex[*p & 15];
+	}
+	return len;
+}
+
+/* One line: the personality's prefix, the escaped text, on stderr, or for
+ * LOG_INFO and above where the personality prints them (tini: stdout). */
+static void emit(int level, const char *text)
 {
 	int saved_errno = errno; /* callers may log then inspect errno */
-	char line[1024];
-	size_t len = persona_log_prefix(personality, level, (int)getpid(), line, 64);
-	int n = fmt_vsnprintf(line + len, sizeof line - len - 1, fmt, ap);
-	if (n < 0)
-		n = 0;
-	len += (size_t)n < sizeof line - len - 1 ? (size_t)n : sizeof line - len - 2;
+	char prefix[64], line[LINE_SIZE];
+	persona_log_prefix(personality, level, (int)getpid(), prefix, sizeof prefix);
+	size_t len = append_escaped(line, 0, prefix);
+	len = append_escaped(line, len, text);
 	line[len++] = '\n';
 
 	/* Best effort: if stderr is gone there is nobody to tell. */
@@ -34,29 +62,27 @@ static void emit(int level, const char *fmt, va_list ap)
 	errno = saved_errno;
 }
 
-__attribute__((format(printf, 2, 3))) static void emit_fmt(int level, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	emit(level, fmt, ap);
-	va_end(ap);
-}
-
 void log_msg(int level, const char *fmt, ...)
 {
 	if (level > current_level)
 		return;
+	int saved_errno = errno;
+	char text[LINE_SIZE];
 	va_list ap;
 	va_start(ap, fmt);
-	emit(level, fmt, ap);
+	fmt_vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
+	errno = saved_errno;
+	emit(level, text);
 }
 
 void log_event(const struct event *ev)
 {
+	int saved_errno = errno;
 	char text[512];
 	int level = persona_event(personality, ev, text, sizeof text);
+	errno = saved_errno;
 	if (level == PERSONA_SILENT || level > current_level)
 		return;
-	emit_fmt(level, "%s", text);
+	emit(level, text);
 }
