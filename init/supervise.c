@@ -392,8 +392,6 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	 * child's own setpgid (a session leader's own setsid makes it one). */
 	if (s.tty == TTY_FOREGROUND)
 		(void)setpgid(s.child, s.child);
-	log_event(&(struct event){.kind = EV_CHILD_SPAWNED, .pid = s.child,
-				  .text = cfg->command[0]});
 	/* The child keeps the caller's directory; the init, which lives as
 	 * long as the container, must not keep a mount busy (as dumb-init). */
 	if (chdir("/") != 0)
