@@ -14,6 +14,7 @@
 #include "personality.h"
 #include "plan.h"
 #include "privilege.h"
+#include "probe.h"
 #include "report.h"
 #include "supervise.h"
 #include "user.h"
@@ -32,7 +33,7 @@ static struct outbuf out;
 /* --help, --version, -l: the personality's texts. */
 static int informational(const struct config *cfg)
 {
-	char text[3072];
+	char text[4096];
 	switch (cfg->action) {
 	case ACTION_HELP:
 		persona_help(cfg->personality, PROGRAM_VERSION, PROGRAM_COMMIT, text, sizeof text);
@@ -156,5 +157,8 @@ int main(int argc, char **argv, char **envp)
 	 * limit, and no allocator is linked in for this one array. */
 	char *child_env[count + 2];
 	config_child_env(envp, plan.home_env, child_env);
+	if (cfg.probe)
+		return probe_main(&cfg, cfg.user.set ? &ids : NULL, &rt, &plan, child_env,
+				  original_mask);
 	return supervise_run(&cfg, &plan, &rt, child_env, original_mask);
 }
