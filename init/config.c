@@ -27,38 +27,40 @@ __attribute__((format(printf, 3, 4))) static int fail(struct config_error *err, 
 	return -1;
 }
 
-/* tini and dumb-init exit 1 on a usage error; capinit's contract says 2. */
 static int usage_status(const struct config *cfg)
 {
-	return cfg->personality == PERSONALITY_CAPINIT ? 2 : 1;
+	return persona_get(cfg->personality)->usage_status;
 }
 
-enum personality personality_from_argv0(const char *argv0)
+/* A command-line error: in the personality's own words when it has them,
+ * else capinit's message fmt. */
+__attribute__((format(printf, 5, 6))) static int usage_fail(struct config_error *err,
+							     const struct config *cfg,
+							     enum usage_error e, const char *arg,
+							     const char *fmt, ...)
 {
-	if (argv0 == NULL)
-		return PERSONALITY_CAPINIT;
-	const char *base = strrchr(argv0, '/');
-	base = base ? base + 1 : argv0;
-	if (strcmp(base, "tini") == 0 || strcmp(base, "tini-static") == 0 ||
-	    strcmp(base, "docker-init") == 0)
-		return PERSONALITY_TINI;
-	if (strcmp(base, "dumb-init") == 0)
-		return PERSONALITY_DUMB_INIT;
-	return PERSONALITY_CAPINIT;
+	err->status = usage_status(cfg);
+	if (persona_usage_error(cfg->personality, e, arg, err->msg, sizeof err->msg)) {
+		err->raw = true;
+		return -1;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(err->msg, sizeof err->msg, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+	va_end(ap);
+	return -1;
 }
 
 static void set_defaults(struct config *cfg, enum personality p)
 {
+	const struct persona *pp = persona_get(p);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->personality = p;
 	cfg->action = ACTION_RUN;
 	cfg->no_new_privs = true;
-	/* tini and dumb-init leave as soon as the child exits. */
-	cfg->grace_seconds = p == PERSONALITY_CAPINIT ? 5 : 0;
-	/* dumb-init's default: the child leads a new session and signals go to
-	 * its whole process group. */
-	cfg->setsid = p == PERSONALITY_DUMB_INIT;
-	cfg->suspend_on_tty_signals = p == PERSONALITY_DUMB_INIT;
+	cfg->grace_seconds = pp->grace_seconds;
+	cfg->setsid = pp->setsid;
+	cfg->suspend_on_tty_signals = pp->suspend_on_tty_signals;
 	for (int i = 0; i < SIGNAL_SLOTS; i++)
 		cfg->rewrite[i] = -1;
 	cfg->probe_timeout = 10;
@@ -289,8 +291,9 @@ static void parse_compat_var(struct config *cfg, const char *name, const char *v
 		if (strcmp(value, "0") == 0)
 			cfg->setsid = false;
 	} else if (strcmp(name, "DUMB_INIT_DEBUG") == 0) {
-		if (strcmp(value, "1") == 0 && cfg->verbose < 2)
-			cfg->verbose = 2; /* debug */
+		int debug = persona_get(cfg->personality)->debug_level;
+		if (strcmp(value, "1") == 0 && cfg->verbose < debug)
+			cfg->verbose = debug;
 	}
 }
 
@@ -420,13 +423,15 @@ static int parse_rewrite(struct config *cfg, const char *value, const char *sour
 {
 	const char *colon = strchr(value, ':');
 	unsigned long long from, to;
-	if (colon == NULL ||
-	    !parse_decimal(value, (size_t)(colon - value), SIGNAL_SLOTS - 1, &from) || from == 0 ||
-	    !parse_decimal(colon + 1, strlen(colon + 1), SIGNAL_SLOTS - 1, &to))
-		return fail(err, usage_status(cfg),
-			    "%s: '%s' is not SIGNAL:REPLACEMENT (numbers 1-64, replacement 0 "
-			    "drops the signal)",
-			    source, value);
+	/* dumb-init itself takes 1-31 only; capinit's own name all 64. */
+	unsigned long long max = (unsigned long long)persona_get(cfg->personality)->rewrite_max;
+	if (colon == NULL || !parse_decimal(value, (size_t)(colon - value), max, &from) ||
+	    from == 0 || !parse_decimal(colon + 1, strlen(colon + 1), max, &to)) {
+		return usage_fail(err, cfg, USAGE_BAD_REWRITE, value,
+				  "%s: '%s' is not SIGNAL:REPLACEMENT (numbers 1-%llu, replacement 0 "
+				  "drops the signal)",
+				  source, value, max);
+	}
 	cfg->rewrite[from] = (int)to;
 	return 0;
 }
@@ -459,7 +464,10 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 		cfg->action = ACTION_LICENSE;
 		return 0;
 	case OPT_VERBOSE:
-		if (cfg->verbose < MAX_VERBOSE)
+		/* dumb-init has one debug level, which -v turns on. */
+		if (persona_get(cfg->personality)->verbose_is_debug)
+			cfg->verbose = persona_get(cfg->personality)->debug_level;
+		else if (cfg->verbose < MAX_VERBOSE)
 			cfg->verbose++;
 		return 0;
 	case OPT_KILL_GROUP:
@@ -506,9 +514,12 @@ static int parse_long(struct config *cfg, int argc, char **argv, int i,
 	const char *eq = strchr(arg, '=');
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
 	const struct option_def *def = find_long(arg, len);
-	if (def == NULL)
-		return fail(err, usage_status(cfg), "unknown option '--%.*s' (see --help)",
-			    (int)(len > 60 ? 60 : len), arg);
+	if (def == NULL) {
+		char name[64];
+		fmt_snprintf(name, sizeof name, "%.*s", (int)(len > 60 ? 60 : len), arg);
+		return usage_fail(err, cfg, USAGE_UNKNOWN_LONG, name,
+				  "unknown option '--%s' (see --help)", name);
+	}
 	const char *source = def->long_flag;
 	if (!def->has_arg) {
 		if (eq)
@@ -518,7 +529,7 @@ static int parse_long(struct config *cfg, int argc, char **argv, int i,
 	if (eq)
 		return apply_option(cfg, def, eq + 1, source, err) ? -1 : 0;
 	if (i + 1 >= argc)
-		return fail(err, usage_status(cfg), "%s needs a value", source);
+		return usage_fail(err, cfg, USAGE_NEEDS_VALUE, source, "%s needs a value", source);
 	return apply_option(cfg, def, argv[i + 1], source, err) ? -1 : 1;
 }
 
@@ -528,8 +539,11 @@ static int parse_short(struct config *cfg, int argc, char **argv, int i,
 {
 	for (const char *p = argv[i] + 1; *p; p++) {
 		const struct option_def *def = find_short(*p);
-		if (def == NULL)
-			return fail(err, usage_status(cfg), "unknown option '-%c' (see --help)", *p);
+		if (def == NULL) {
+			char letter[2] = {*p, '\0'};
+			return usage_fail(err, cfg, USAGE_UNKNOWN_SHORT, letter,
+					  "unknown option '-%s' (see --help)", letter);
+		}
 		const char *source = def->short_flag;
 		if (!def->has_arg) {
 			if (apply_option(cfg, def, "", source, err))
@@ -539,7 +553,8 @@ static int parse_short(struct config *cfg, int argc, char **argv, int i,
 		if (p[1] != '\0')
 			return apply_option(cfg, def, p + 1, source, err) ? -1 : 0;
 		if (i + 1 >= argc)
-			return fail(err, usage_status(cfg), "%s needs a value", source);
+			return usage_fail(err, cfg, USAGE_NEEDS_VALUE, source, "%s needs a value",
+					  source);
 		return apply_option(cfg, def, argv[i + 1], source, err) ? -1 : 1;
 	}
 	return 0;
@@ -591,6 +606,7 @@ int config_parse(struct config *cfg, int argc, char **argv, char **envp,
 {
 	set_defaults(cfg, personality_from_argv0(argc > 0 ? argv[0] : NULL));
 	err->status = 0;
+	err->raw = false;
 	err->msg[0] = '\0';
 
 	if (parse_environment(cfg, envp, err) != 0)
@@ -613,11 +629,10 @@ int config_parse(struct config *cfg, int argc, char **argv, char **envp,
 	}
 
 	if (cfg->action == ACTION_RUN && !cfg->print && cfg->command == NULL)
-		return fail(err, usage_status(cfg), "missing COMMAND (usage: %s [OPTION]... [--] "
-						    "COMMAND [ARG]...; see --help)",
-			    cfg->personality == PERSONALITY_TINI        ? "tini"
-			    : cfg->personality == PERSONALITY_DUMB_INIT ? "dumb-init"
-									: "capinit");
+		return usage_fail(err, cfg, USAGE_MISSING_COMMAND, "",
+				  "missing COMMAND (usage: %s [OPTION]... [--] COMMAND [ARG]...; "
+				  "see --help)",
+				  persona_get(cfg->personality)->name);
 	return 0;
 }
 

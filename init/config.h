@@ -12,12 +12,10 @@
 #include <sys/types.h>
 
 #include "capset.h"
+#include "personality.h"
 
 #define SIGNAL_SLOTS 65 /* signals 1..64 */
 #define ID_NAME_MAX 256
-
-/* Which tool's defaults apply, chosen by the name capinit is invoked as. */
-enum personality { PERSONALITY_CAPINIT, PERSONALITY_TINI, PERSONALITY_DUMB_INIT };
 
 enum action { ACTION_RUN, ACTION_HELP, ACTION_VERSION, ACTION_LICENSE };
 
@@ -70,13 +68,13 @@ struct config {
 
 /* status: the exit status to use (2 for capinit, 1 for tini/dumb-init usage
  * errors, as those tools do); msg: one line naming the variable or flag and
- * the offending token. */
+ * the offending token, or, when raw, the personality's complete text to
+ * print as is (dumb-init's usage errors). */
 struct config_error {
 	int status;
+	bool raw;
 	char msg[512];
 };
-
-enum personality personality_from_argv0(const char *argv0);
 
 /* Returns 0, or -1 with err filled. */
 int config_parse(struct config *cfg, int argc, char **argv, char **envp,

@@ -32,4 +32,8 @@ int ksig_signalfd(ksigmask mask);
  * if one of them could not be reset. */
 int ksig_set_default(ksigmask which);
 
+/* Set every signal in `which` to be ignored (SIGKILL and SIGSTOP cannot
+ * be). Returns 0, or -1 if one of them could not be set. */
+int ksig_set_ignored(ksigmask which);
+
 #endif

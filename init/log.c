@@ -6,13 +6,14 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "personality.h"
 
 static int current_level = LOG_WARN;
-static int info_fd = STDERR_FILENO;
+static enum personality personality = PERSONALITY_CAPINIT;
 
 void log_set_level(int level) { current_level = level; }
 
-void log_set_info_fd(int fd) { info_fd = fd; }
+void log_set_personality(int p) { personality = (enum personality)p; }
 
 int log_get_level(void) { return current_level; }
 
@@ -43,22 +44,45 @@ static size_t append_escaped(char *line, size_t len, const char *text)
 	return len;
 }
 
-void log_msg(int level, const char *fmt, ...)
+/* One line: the personality's prefix, the escaped text, on stderr, or for
+ * LOG_INFO and above where the personality prints them (tini: stdout). */
+static void emit(int level, const char *text)
 {
-	if (level > current_level)
-		return;
 	int saved_errno = errno; /* callers may log then inspect errno */
-	char text[LINE_SIZE], line[LINE_SIZE];
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	size_t len = append_escaped(line, 0, "capinit: ");
+	char prefix[64], line[LINE_SIZE];
+	persona_log_prefix(personality, level, (int)getpid(), prefix, sizeof prefix);
+	size_t len = append_escaped(line, 0, prefix);
 	len = append_escaped(line, len, text);
 	line[len++] = '\n';
 
 	/* Best effort: if stderr is gone there is nobody to tell. */
-	ssize_t w = write(level >= LOG_INFO ? info_fd : STDERR_FILENO, line, len);
+	int fd = level >= LOG_INFO ? persona_get(personality)->info_fd : STDERR_FILENO;
+	ssize_t w = write(fd, line, len);
 	(void)w;
 	errno = saved_errno;
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	if (level > current_level)
+		return;
+	int saved_errno = errno;
+	char text[LINE_SIZE];
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	errno = saved_errno;
+	emit(level, text);
+}
+
+void log_event(const struct event *ev)
+{
+	int saved_errno = errno;
+	char text[512];
+	int level = persona_event(personality, ev, text, sizeof text);
+	errno = saved_errno;
+	if (level == PERSONA_SILENT || level > current_level)
+		return;
+	emit(level, text);
 }

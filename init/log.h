@@ -1,4 +1,5 @@
-/* Diagnostics on stderr, every line prefixed "capinit: ".
+/* Diagnostics on stderr, every line prefixed as the personality words it
+ * ("capinit: ", tini's "[WARN  tini (PID)] ", "[dumb-init] ").
  *
  * One global level, set once from the config. Formatting goes through a stack
  * buffer and one write(2) per line, so a line from the parent and one from the
@@ -12,9 +13,13 @@ enum log_level { LOG_ERROR = -1, LOG_WARN = 0, LOG_INFO = 1, LOG_DEBUG = 2, LOG_
 
 void log_set_level(int level);
 int log_get_level(void);
-/* Where LOG_INFO and above go: stderr, or stdout where tini prints them. */
-void log_set_info_fd(int fd);
+/* The personality whose prefixes and info stream (tini: stdout) apply. */
+void log_set_personality(int personality);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct event;
+/* A supervisor event, worded (or left out) by the personality. */
+void log_event(const struct event *ev);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -11,6 +11,7 @@
 #include "fmt.h"
 #include "ksig.h"
 #include "log.h"
+#include "personality.h"
 #include "plan.h"
 #include "privilege.h"
 #include "probe.h"
@@ -25,60 +26,26 @@
 #define PROGRAM_COMMIT "unknown"
 #endif
 
-static const char usage_text[] =
-	"Usage: capinit [OPTION]... [--] COMMAND [ARG]...\n"
-	"Drop capabilities, optionally switch user, set no_new_privs, then run COMMAND\n"
-	"as PID 1: forward signals to it, reap zombies, pass its exit status on.\n"
-	"\n"
-	"Capability spec (each flag wins over its variable):\n"
-	"  --cap-drop=LIST      CAPINIT_CAP_DROP      capabilities to remove; ALL = every one\n"
-	"  --cap-add=LIST       CAPINIT_CAP_ADD       capabilities to keep or add back\n"
-	"  --user=USER[:GROUP]  CAPINIT_USER          run COMMAND as this user (name or id)\n"
-	"  --no-new-privs=BOOL  CAPINIT_NO_NEW_PRIVS  set no_new_privs (default 1)\n"
-	"Supervision:\n"
-	"  --grace=SECONDS      CAPINIT_GRACE         PID 1: wait for the rest after the child\n"
-	"                                             exits (default 5; 0 = leave at once)\n"
-	"  -g, --kill-group     CAPINIT_KILL_GROUP=1  forward signals to the child's group\n"
-	"  -v, --verbose        CAPINIT_VERBOSE=N     more messages (0-3, repeatable flag)\n"
-	"  --print              CAPINIT_PRINT=1       print the plan and exit\n"
-	"Finding the smallest set (see the README, \"Find what your app needs\"):\n"
-	"  --probe              CAPINIT_PROBE=1       run COMMAND in trials, print what it needs\n"
-	"  --probe-port=PORT    CAPINIT_PROBE_PORT    works = listens on TCP PORT\n"
-	"  --probe-check=CMD    CAPINIT_PROBE_CHECK   works = sh -c CMD exits 0 while it runs\n"
-	"  --probe-timeout=S    CAPINIT_PROBE_TIMEOUT per trial (default 10)\n"
-	"  --probe-repeat=N     CAPINIT_PROBE_REPEAT  re-runs of the result (default 2)\n"
-	"  --probe-json         CAPINIT_PROBE_JSON=1  the result as one JSON object\n"
-	"  -h, --help                                 this text\n"
-	"  --version, -V                              the version\n"
-	"tini compatibility: -s (subreaper, TINI_SUBREAPER), -p SIGNAL (parent-death\n"
-	"  signal), -w (warn on reaping), -e CODE (map exit code to 0), -l (license),\n"
-	"  TINI_VERBOSITY, TINI_KILL_PROCESS_GROUP.\n"
-	"dumb-init compatibility: -c/--single-child (no setsid), -r/--rewrite S:R\n"
-	"  (R=0 drops S), DUMB_INIT_SETSID, DUMB_INIT_DEBUG.\n"
-	"LIST: names separated by commas and/or spaces, any case, CAP_ optional.\n"
-	"Exit status: the child's, 128+S if killed by signal S, 2 invalid spec or\n"
-	"command line, 125 spec cannot be applied or child not started, 126 COMMAND\n"
-	"not executable, 127 COMMAND not found.\n";
-
-static const char license_text[] =
-	"capinit is free software under the MIT license.\n"
-	"Copyright (c) 2026 the capinit authors.\n";
-
 /* Zero-initialised so its 4 kB buffer costs nothing in the binary; the
  * descriptor is set first thing in main. */
 static struct outbuf out;
 
+/* --help, --version, -l: the personality's texts. */
 static int informational(const struct config *cfg)
 {
+	char text[4096];
 	switch (cfg->action) {
 	case ACTION_HELP:
-		out_puts(&out, usage_text);
+		persona_help(cfg->personality, PROGRAM_VERSION, PROGRAM_COMMIT, text, sizeof text);
+		out_puts(&out, text);
 		break;
 	case ACTION_VERSION:
-		out_puts(&out, "capinit " PROGRAM_VERSION " (commit " PROGRAM_COMMIT ")\n");
+		persona_version(cfg->personality, PROGRAM_VERSION, PROGRAM_COMMIT, text,
+				sizeof text);
+		out_puts(&out, text);
 		break;
 	case ACTION_LICENSE:
-		out_puts(&out, license_text);
+		out_puts(&out, persona_license());
 		break;
 	case ACTION_RUN:
 		break;
@@ -146,18 +113,19 @@ int main(int argc, char **argv, char **envp)
 
 	struct config cfg;
 	struct config_error cerr;
+	log_set_personality(personality_from_argv0(argc > 0 ? argv[0] : NULL));
 	if (config_parse(&cfg, argc, argv, envp, &cerr) != 0) {
-		log_error("%s", cerr.msg);
+		if (cerr.raw) {
+			ssize_t w = write(STDERR_FILENO, cerr.msg, strlen(cerr.msg));
+			(void)w; /* nobody to tell if stderr is gone */
+		} else
+			log_error("%s", cerr.msg);
 		return cerr.status;
 	}
 	log_set_level(cfg.verbose);
-	/* Where the originals print: tini its info and debug lines on stdout,
-	 * dumb-init its help and version on stderr. */
-	if (cfg.personality == PERSONALITY_TINI)
-		log_set_info_fd(STDOUT_FILENO);
-	out.fd = cfg.personality == PERSONALITY_DUMB_INIT && cfg.action != ACTION_LICENSE
-			 ? STDERR_FILENO
-			 : STDOUT_FILENO;
+	/* Where the originals print help and version (dumb-init: stderr). */
+	out.fd = cfg.action == ACTION_LICENSE ? STDOUT_FILENO
+					      : persona_get(cfg.personality)->text_fd;
 	if (cfg.action != ACTION_RUN)
 		return informational(&cfg);
 

@@ -36,6 +36,7 @@ struct runtime {
 	bool no_new_privs;
 	unsigned securebits; /* PR_GET_SECUREBITS */
 	uint64_t sig_ign; /* signals the caller left ignored (all ones: unknown) */
+	bool sig_ign_known;
 };
 
 struct plan {

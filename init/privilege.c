@@ -97,6 +97,7 @@ static void from_status(const struct procstatus *st, struct runtime *rt)
 	memcpy(rt->groups, st->groups, rt->ngroups * sizeof st->groups[0]);
 	rt->no_new_privs = st->no_new_privs;
 	rt->sig_ign = st->sig_ign;
+	rt->sig_ign_known = true;
 }
 
 /* How many capabilities the running kernel has: PR_CAPBSET_READ answers

@@ -17,6 +17,7 @@
 
 #include "ksig.h"
 #include "log.h"
+#include "personality.h"
 #include "rawsys.h"
 #include "privilege.h"
 
@@ -71,10 +72,13 @@ static void enter_tty_mode(enum tty_mode mode, bool stdin_tty)
 {
 	switch (mode) {
 	case TTY_SESSION:
-		if (setsid() < 0)
+		if (setsid() < 0) {
 			log_debug("setsid: %s", strerror(errno));
-		else if (stdin_tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
+			break;
+		}
+		if (stdin_tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
 			log_debug("TIOCSCTTY: %s", strerror(errno));
+		log_event(&(struct event){.kind = EV_SETSID_DONE});
 		break;
 	case TTY_DETACHED:
 		if (setsid() < 0)
@@ -111,12 +115,17 @@ static void run_child(struct supervisor *s, const struct plan *plan, const struc
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(125); /* the parent kept its privilege or is gone: never exec */
-	/* The mask capinit was started with; every disposition is the
-	 * default already (main reset the ones the caller ignored). */
+	/* Every disposition is the default already (main reset the ones the
+	 * caller ignored); under tini's name they go back to what the caller
+	 * gave, as tini leaves them. Then the mask capinit was started with. */
+	if (persona_get(cfg->personality)->child_keeps_ignored && rt->sig_ign_known &&
+	    ksig_set_ignored(rt->sig_ign) != 0)
+		log_debug("could not restore the caller's ignored signals: %s", strerror(errno));
 	ksig_setmask(s->original);
 	execvpe(cfg->command[0], cfg->command, child_env);
 	int err = errno;
-	log_error("cannot execute '%s': %s", cfg->command[0], strerror(err));
+	log_event(&(struct event){.kind = EV_EXEC_FAILED, .text = cfg->command[0],
+				  .detail = strerror(err)});
 	_exit(exec_failure_status(err));
 }
 
@@ -149,13 +158,11 @@ static bool reap(struct supervisor *s)
 		if (pid == s->child) {
 			s->child_done = true;
 			s->child_status = st;
-			log_info("child %d exited with status %d", pid, status_code(st));
-		} else if (s->cfg->warn_on_reap) {
-			/* tini -w: a warning, shown at the default level. */
-			log_warn("reaped zombie process with pid=%d", pid);
-		} else {
-			log_trace("reaped %d", pid);
 		}
+		/* tini -w makes the other reapings a warning. */
+		log_event(&(struct event){.kind = EV_CHILD_REAPED, .pid = pid, .status = st,
+					  .main_child = pid == s->child,
+					  .warn_on_reap = s->cfg->warn_on_reap});
 	}
 }
 
@@ -163,14 +170,22 @@ static bool reap(struct supervisor *s)
 static void send_rewritten(const struct supervisor *s, pid_t target, int sig)
 {
 	int out = s->cfg->rewrite[sig] >= 0 ? s->cfg->rewrite[sig] : sig;
+	if (out != sig)
+		log_event(&(struct event){.kind = EV_SIGNAL_REWRITTEN, .sig = sig, .to = out});
 	if (out == 0) {
-		log_debug("signal %d dropped (rewrite)", sig);
+		log_event(&(struct event){.kind = EV_SIGNAL_DROPPED, .sig = out});
 		return;
 	}
-	if (kill(target, out) != 0 && errno != ESRCH)
+	int rc = kill(target, out);
+	/* The child's group exists only once the child has made it (setsid in
+	 * dumb-init's mode): a signal that comes that early goes to the child
+	 * itself, the group's only member yet. */
+	if (rc != 0 && errno == ESRCH && target == -s->child && !s->child_done)
+		rc = kill(s->child, out);
+	if (rc != 0 && errno != ESRCH)
 		log_error("forwarding signal %d to %d: %s", out, target, strerror(errno));
 	else
-		log_debug("forwarded signal %d to %d", out, target);
+		log_event(&(struct event){.kind = EV_SIGNAL_FORWARDED, .sig = out, .pid = target});
 }
 
 static void forward(const struct supervisor *s, int sig)
@@ -182,8 +197,10 @@ static void forward(const struct supervisor *s, int sig)
 	/* dumb-init stops along with its child on a terminal stop signal,
 	 * whatever it was rewritten to (as PID 1 the kernel ignores this). */
 	if (s->cfg->suspend_on_tty_signals &&
-	    (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+	    (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
+		log_event(&(struct event){.kind = EV_SUSPENDING});
 		kill(getpid(), SIGSTOP);
+	}
 }
 
 static long long now_ms(void)
@@ -222,6 +239,7 @@ static bool wait_events(struct supervisor *s, int timeout_ms)
 	bool child_changed = false;
 	for (size_t i = 0; i < (size_t)n / sizeof info[0]; i++) {
 		int sig = (int)info[i].ssi_signo;
+		log_event(&(struct event){.kind = EV_SIGNAL_RECEIVED, .sig = sig});
 		if (sig == SIGCHLD)
 			child_changed = true; /* reaped below, whoever sent it */
 		else if (sig == SIGPIPE && info[i].ssi_code == SI_USER &&
@@ -264,7 +282,15 @@ static void grace_drain(struct supervisor *s)
 /* A start-up failure: capinit's contract says 125, tini and dumb-init exit 1. */
 static int startup_failure_status(const struct config *cfg)
 {
-	return cfg->personality == PERSONALITY_CAPINIT ? 125 : 1;
+	return persona_get(cfg->personality)->startup_status;
+}
+
+/* The caller (a proxy that sets the flag and execs us) may already have
+ * made us a subreaper: then orphans do come back, as tini checks too. */
+static bool already_subreaper(void)
+{
+	int bit = 0;
+	return prctl(PR_GET_CHILD_SUBREAPER, &bit, 0, 0, 0) == 0 && bit == 1;
 }
 
 static void check_reaping(const struct supervisor *s)
@@ -274,10 +300,10 @@ static void check_reaping(const struct supervisor *s)
 	/* tini registers as a subreaper only when asked (-s), and says so when
 	 * orphans will not come back to it; capinit and dumb-init do it
 	 * unasked, since it costs nothing and only helps. */
-	bool want = s->cfg->subreaper || s->cfg->personality != PERSONALITY_TINI;
+	bool want = s->cfg->subreaper || persona_get(s->cfg->personality)->subreaper_unasked;
 	if (!want) {
-		log_warn("not running as PID 1 and not registered as a child subreaper: "
-			  "orphaned zombies will not be reaped (use -s or TINI_SUBREAPER)");
+		if (!already_subreaper())
+			log_warn("%s", persona_no_subreaper_warning(s->cfg->personality));
 		return;
 	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
@@ -308,9 +334,10 @@ static enum tty_mode decide_tty_mode(const struct config *cfg, const struct plan
 
 /* dumb-init's hand-off: a session leader gives up its controlling terminal
  * so that the child's new session can take it. The kernel then sends SIGHUP
- * and SIGCONT to capinit's foreground group; they are still blocked, so
- * they are drained here and the kernel's own (SI_KERNEL) are discarded,
- * while one a process sent in the meantime is kept for the child. */
+ * and SIGCONT to capinit's foreground group, in capinit's own name (SI_USER
+ * from capinit's pid), before the ioctl returns; they are still blocked, so
+ * they are drained here and discarded, while one another process sent in
+ * the meantime is kept for the child. */
 static void hand_over_terminal(struct supervisor *s)
 {
 	if (!s->stdin_tty || getsid(0) != s->self)
@@ -327,8 +354,10 @@ static void hand_over_terminal(struct supervisor *s)
 	siginfo_t info;
 	int sig;
 	while ((sig = sigtimedwait(&hupcont, &info, &now)) > 0) {
-		if (info.si_code == SI_KERNEL)
-			log_debug("discarded signal %d from giving up the terminal", sig);
+		bool own = info.si_code == SI_KERNEL ||
+			   (info.si_code == SI_USER && info.si_pid == s->self);
+		if (own)
+			log_event(&(struct event){.kind = EV_TTY_HANDOFF_IGNORED, .sig = sig});
 		else if (s->nearly < sizeof s->early / sizeof s->early[0])
 			s->early[s->nearly++] = sig;
 	}
@@ -395,7 +424,8 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	if (write(go[1], "x", 1) != 1)
 		log_error("cannot release the child: %s", strerror(errno));
 	close(go[1]);
-	log_info("started child %d: %s", s.child, cfg->command[0]);
+	log_event(&(struct event){.kind = EV_CHILD_SPAWNED, .pid = s.child,
+				  .text = cfg->command[0]});
 	privilege_finish_drop(plan, &rt);
 	for (size_t i = 0; i < s.nearly; i++)
 		forward(&s, s.early[i]);
@@ -408,8 +438,16 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		/* dumb-init: the child's session is told to go when it exits,
 		 * with its rewrite of SIGTERM applied. */
 		send_rewritten(&s, -s.child, SIGTERM);
+	} else if (persona_get(cfg->personality)->term_on_exit) {
+		/* dumb-init -c logs the same step; its only target, the direct
+		 * child, is already reaped, so nothing is sent (a reaped pid
+		 * may belong to someone else by now). */
+		log_event(&(struct event){.kind = EV_SIGNAL_FORWARDED, .sig = SIGTERM,
+					  .pid = s.child});
 	}
 	if (s.is_pid1)
 		grace_drain(&s);
-	return exit_status_of(&s);
+	int code = exit_status_of(&s);
+	log_event(&(struct event){.kind = EV_GOODBYE, .status = code});
+	return code;
 }

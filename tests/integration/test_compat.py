@@ -25,6 +25,7 @@ Helpers (tests/integration/compat_helpers/):
   group_exit.sh  forks a worker, then exits 3 by itself
 """
 import json
+import re
 import os
 import signal
 import subprocess
@@ -827,3 +828,132 @@ def test_bad_cap_spec_exits_2_under_every_name(tools, tmp_path, name, env):
     assert r.returncode == 2
     assert next(iter(env)) in r.stderr
     assert not marker.exists()
+
+
+# ---- issue 9: texts each original prints where tools read them ---------------
+
+SUBREAPER_PROXY = (
+    # Makes itself a subreaper, then execs the init: what tini's own
+    # subreaper-proxy.py does (prctl from Debian's python3-prctl).
+    "import os, sys, prctl; prctl.set_child_subreaper(1); os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def docker_parse_init_version(out):
+    """moby's parseInitVersion, restated: (version, commit); both empty means
+    Docker logs 'unknown output format'."""
+    parts = out.strip().split(" - ")
+    commit = ""
+    if len(parts) >= 2:
+        git = parts[1].split(".")
+        if len(git) == 2 and git[0] == "git":
+            commit = git[1]
+    version = parts[0][len("tini version "):] if parts[0].startswith("tini version ") else ""
+    return version, commit
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("name", TINI_NAMES)
+def test_tini_version_parses_as_docker_reads_it(tools, impl, name):
+    r = subprocess.run([tool(tools, name, impl), "--version"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0
+    version, commit = docker_parse_init_version(r.stdout)
+    assert version or commit, r.stdout  # Debian's tini prints no git part
+    if impl == "capinit":
+        assert version.startswith("0.19.0") and commit, r.stdout
+        assert "capinit" in r.stdout, "the line must say what runs"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_tini_w_line_as_tini_prints_it(tools, scenario, impl):
+    s = scenario([tool(tools, "tini", impl), "-w", "--", "sh", HELPERS / "reap_orphan.sh", DIR])
+    assert s.status() == 0
+    assert "Reaped zombie process with pid=" in s.stderr, s.stderr
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("proxied", [True, False], ids=["parent made it a subreaper", "plain"])
+def test_tini_no_subreaper_warning_when_parent_made_it_one(tools, scenario, impl, proxied):
+    init = [tool(tools, "tini", impl), "--", "sh", "-c", "exit 3"]
+    argv = [PYTHON, "-c", SUBREAPER_PROXY] + init if proxied else init
+    s = scenario(argv, nested=True)
+    assert s.status() == 3
+    if proxied:
+        assert s.stderr == "", "already a subreaper: nothing to warn about"
+    else:
+        assert "zombie reaping won't work" in s.stderr, s.stderr
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("pair,ok", [("31:1", True), ("1:31", True), ("1:32", False),
+                                     ("32:1", False), ("34:15", False), ("0:1", False)])
+def test_dumb_init_rewrite_takes_1_to_31(tools, impl, pair, ok):
+    r = run([tool(tools, "dumb-init", impl), "-r", pair, "true"])
+    if ok:
+        assert r.returncode == 0, r.stderr
+    else:
+        assert r.returncode == 1
+        assert r.stderr == ("Usage: -r option takes <signum>:<signum>, where <signum> is "
+                            "between 1 and 31.\nThis option can be specified multiple times.\n"
+                            "Use --help for full usage.\n")
+
+
+@pytest.mark.timeout(20)
+def test_capinit_rewrite_takes_1_to_64_under_its_own_name(tools):
+    r = run([tools["capinit"]["capinit"], "-r", "64:34", "-r", "34:0", "true"])
+    assert r.returncode == 0, r.stderr
+    r = run([tools["capinit"]["capinit"], "-r", "65:1", "true"])
+    assert r.returncode == 2 and r.stderr.startswith("capinit: "), r.stderr
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("args", [["-v"], ["-v", "-c"]], ids=["setsid", "single-child"])
+def test_dumb_init_verbose_lines(tools, scenario, impl, args):
+    s = scenario([tool(tools, "dumb-init", impl)] + args + ["sh", "-c", "exit 3"], nested=True)
+    assert s.status() == 3
+    # Without a terminal the real dumb-init also reports its failed tty
+    # detach/attach; capinit does not try without one.
+    lines = [re.sub(r"[0-9]+", "N", line) for line in s.stderr.splitlines()
+             if "controlling tty" not in line]
+    expected = ["[dumb-init] Child spawned with PID N.",
+                "[dumb-init] Received signal N.",
+                "[dumb-init] A child with PID N exited with exit status N.",
+                "[dumb-init] Forwarded signal N to children.",
+                "[dumb-init] Child exited with status N. Goodbye."]
+    if "-c" not in args:
+        assert "[dumb-init] setsid complete." in lines  # from the child: any place
+        lines.remove("[dumb-init] setsid complete.")
+    assert lines == expected, s.stderr
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("args,expected", [
+    ([], "Usage: dumb-init [option] program [args]\nTry dumb-init --help for full usage.\n"),
+    (["--yolo", "true"], "dumb-init: unrecognized option '--yolo'\n"),
+])
+def test_dumb_init_usage_errors_word_for_word(tools, impl, args, expected):
+    path = tool(tools, "dumb-init", impl)
+    r = run([path] + args)
+    assert r.returncode == 1
+    # The real one names itself by its argv[0]: here a path.
+    assert r.stderr.replace(path, "dumb-init") == expected
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("impl", IMPLS)
+def test_dumb_init_help_after_its_version_line(tools, impl):
+    path = tool(tools, "dumb-init", impl)
+    r = run([path, "--help"])
+    assert r.returncode == 0 and r.stdout == ""
+    first, rest = r.stderr.replace(path, "dumb-init").split("\n", 1)
+    assert first.startswith("dumb-init v1.2.5")
+    if impl == "capinit":
+        assert "capinit" in first
+    assert rest.startswith("Usage: dumb-init [option] command [[arg] ...]\n")
+    assert "   -r, --rewrite s:r    Rewrite received signal s to new signal r" in rest

@@ -226,7 +226,28 @@ static void test_personalities(void)
 	CHECK(c.rewrite[15] == 10 && c.rewrite[10] == 0);
 	CHECK(parse_with(&c, &e, ENV("DUMB_INIT_SETSID=0", "DUMB_INIT_DEBUG=1"),
 			 ARGV("dumb-init", "x")) == 0);
-	CHECK(!c.setsid && c.verbose == 2);
+	/* dumb-init's debug lines show at LOG_INFO (1), capinit's own debug
+	 * lines stay out of them. */
+	CHECK(!c.setsid && c.verbose == 1);
+	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init", "-v", "-v", "x")) == 0 && c.verbose == 1);
+	/* dumb-init's -r takes signals 1-31 only, and says so in its words. */
+	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init", "-r", "1:32", "x")) == -1 &&
+	      e.status == 1 && e.raw);
+	CHECK_CONTAINS(e.msg, "is between 1 and 31.\n");
+	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init", "-r", "32:1", "x")) == -1);
+	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init", "-r", "31:0", "x")) == 0 &&
+	      c.rewrite[31] == 0);
+	CHECK(parse_with(&c, &e, no_env, ARGV("capinit", "-r", "64:34", "x")) == 0 &&
+	      c.rewrite[64] == 34);
+	CHECK(parse_with(&c, &e, no_env, ARGV("capinit", "-r", "65:1", "x")) == -1 && !e.raw &&
+	      e.status == 2);
+	/* dumb-init's usage errors, unprefixed, exit 1. */
+	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init", "--yolo", "x")) == -1 && e.raw &&
+	      e.status == 1 && strcmp(e.msg, "dumb-init: unrecognized option '--yolo'\n") == 0);
+	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init")) == -1 && e.raw && e.status == 1);
+	CHECK_CONTAINS(e.msg, "Usage: dumb-init [option] program [args]\n");
+	CHECK(parse_with(&c, &e, no_env, ARGV("capinit", "--yolo", "x")) == -1 && !e.raw &&
+	      e.status == 2);
 	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init", "-r", "15", "x")) == -1 &&
 	      e.status == 1);
 	CHECK(parse_with(&c, &e, no_env, ARGV("dumb-init", "-r", "0:1", "x")) == -1);

@@ -1,0 +1,391 @@
+#include "personality.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "log.h" /* the level values only: nothing here logs */
+
+static const struct persona personas[] = {
+	[PERSONALITY_CAPINIT] = {
+		.name = "capinit",
+		.usage_status = 2,
+		.startup_status = 125,
+		.grace_seconds = 5,
+		.subreaper_unasked = true,
+		.rewrite_max = 64,
+		.info_fd = STDERR_FILENO,
+		.text_fd = STDOUT_FILENO,
+		.debug_level = LOG_DEBUG,
+	},
+	[PERSONALITY_TINI] = {
+		.name = "tini",
+		.usage_status = 1,
+		.startup_status = 1,
+		.rewrite_max = 64,
+		.child_keeps_ignored = true,
+		/* tini prints its info, debug and trace lines on stdout. */
+		.info_fd = STDOUT_FILENO,
+		.text_fd = STDOUT_FILENO,
+		.debug_level = LOG_DEBUG,
+	},
+	[PERSONALITY_DUMB_INIT] = {
+		.name = "dumb-init",
+		.usage_status = 1,
+		.startup_status = 1,
+		.setsid = true,
+		.suspend_on_tty_signals = true,
+		.subreaper_unasked = true,
+		.term_on_exit = true,
+		/* dumb-init keeps one table entry per classic signal. */
+		.rewrite_max = 31,
+		.info_fd = STDERR_FILENO,
+		/* dumb-init prints its help and version on stderr. */
+		.text_fd = STDERR_FILENO,
+		.verbose_is_debug = true,
+		.debug_level = LOG_INFO,
+	},
+};
+
+const struct persona *persona_get(enum personality p) { return &personas[p]; }
+
+enum personality personality_from_argv0(const char *argv0)
+{
+	if (argv0 == NULL)
+		return PERSONALITY_CAPINIT;
+	const char *base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	if (strcmp(base, "tini") == 0 || strcmp(base, "tini-static") == 0 ||
+	    strcmp(base, "docker-init") == 0)
+		return PERSONALITY_TINI;
+	if (strcmp(base, "dumb-init") == 0)
+		return PERSONALITY_DUMB_INIT;
+	return PERSONALITY_CAPINIT;
+}
+
+/* ---- usage errors ----------------------------------------------------------- */
+
+/* dumb-init's words, as glibc's getopt_long and dumb-init itself print them:
+ * scripts and its test suite compare them byte for byte. tini's errors are
+ * capinit's own (tini prints getopt's, which nobody parses). */
+bool persona_usage_error(enum personality p, enum usage_error e, const char *arg, char *buf,
+			 size_t size)
+{
+	if (p != PERSONALITY_DUMB_INIT)
+		return false;
+	switch (e) {
+	case USAGE_MISSING_COMMAND:
+		fmt_snprintf(buf, size,
+			     "Usage: dumb-init [option] program [args]\n"
+			     "Try dumb-init --help for full usage.\n");
+		return true;
+	case USAGE_UNKNOWN_LONG:
+		fmt_snprintf(buf, size, "dumb-init: unrecognized option '--%.60s'\n", arg);
+		return true;
+	case USAGE_UNKNOWN_SHORT:
+		fmt_snprintf(buf, size, "dumb-init: invalid option -- '%.1s'\n", arg);
+		return true;
+	case USAGE_NEEDS_VALUE:
+		if (arg[1] == '-')
+			fmt_snprintf(buf, size, "dumb-init: option '%.60s' requires an argument\n",
+				     arg);
+		else
+			fmt_snprintf(buf, size, "dumb-init: option requires an argument -- '%.1s'\n",
+				     arg + 1);
+		return true;
+	case USAGE_BAD_REWRITE:
+		fmt_snprintf(buf, size,
+			     "Usage: -r option takes <signum>:<signum>, where <signum> is between 1 "
+			     "and %d.\n"
+			     "This option can be specified multiple times.\n"
+			     "Use --help for full usage.\n",
+			     personas[p].rewrite_max);
+		return true;
+	}
+	return false;
+}
+
+/* ---- help, version, license ------------------------------------------------ */
+
+static const char capinit_usage[] =
+	"Usage: capinit [OPTION]... [--] COMMAND [ARG]...\n"
+	"Drop capabilities, optionally switch user, set no_new_privs, then run COMMAND\n"
+	"as PID 1: forward signals to it, reap zombies, pass its exit status on.\n"
+	"\n"
+	"Capability spec (each flag wins over its variable):\n"
+	"  --cap-drop=LIST      CAPINIT_CAP_DROP      capabilities to remove; ALL = every one\n"
+	"  --cap-add=LIST       CAPINIT_CAP_ADD       capabilities to keep or add back\n"
+	"  --user=USER[:GROUP]  CAPINIT_USER          run COMMAND as this user (name or id)\n"
+	"  --no-new-privs=BOOL  CAPINIT_NO_NEW_PRIVS  set no_new_privs (default 1)\n"
+	"Supervision:\n"
+	"  --grace=SECONDS      CAPINIT_GRACE         PID 1: wait for the rest after the child\n"
+	"                                             exits (default 5; 0 = leave at once)\n"
+	"  -g, --kill-group     CAPINIT_KILL_GROUP=1  forward signals to the child's group\n"
+	"  -v, --verbose        CAPINIT_VERBOSE=N     more messages (0-3, repeatable flag)\n"
+	"  --print              CAPINIT_PRINT=1       print the plan and exit\n"
+	"Finding the smallest set (see the README, \"Find what your app needs\"):\n"
+	"  --probe              CAPINIT_PROBE=1       run COMMAND in trials, print what it needs\n"
+	"  --probe-port=PORT    CAPINIT_PROBE_PORT    works = listens on TCP PORT\n"
+	"  --probe-check=CMD    CAPINIT_PROBE_CHECK   works = sh -c CMD exits 0 while it runs\n"
+	"  --probe-timeout=S    CAPINIT_PROBE_TIMEOUT per trial (default 10)\n"
+	"  --probe-repeat=N     CAPINIT_PROBE_REPEAT  re-runs of the result (default 2)\n"
+	"  --probe-json         CAPINIT_PROBE_JSON=1  the result as one JSON object\n"
+	"  -h, --help                                 this text\n"
+	"  --version, -V                              the version\n"
+	"tini compatibility: -s (subreaper, TINI_SUBREAPER), -p SIGNAL (parent-death\n"
+	"  signal), -w (warn on reaping), -e CODE (map exit code to 0), -l (license),\n"
+	"  TINI_VERBOSITY, TINI_KILL_PROCESS_GROUP.\n"
+	"dumb-init compatibility: -c/--single-child (no setsid), -r/--rewrite S:R\n"
+	"  (R=0 drops S), DUMB_INIT_SETSID, DUMB_INIT_DEBUG.\n"
+	"LIST: names separated by commas and/or spaces, any case, CAP_ optional.\n"
+	"Exit status: the child's, 128+S if killed by signal S, 2 invalid spec or\n"
+	"command line, 125 spec cannot be applied or child not started, 126 COMMAND\n"
+	"not executable, 127 COMMAND not found.\n";
+
+/* tini's layout: its first line is its version line, and its usage line is
+ * the one its users know. The capability flags work under this name too. */
+static const char tini_usage[] =
+	"Usage: tini [OPTIONS] PROGRAM -- [ARGS] | --version\n"
+	"\n"
+	"Execute a program under the supervision of a valid init process (capinit,\n"
+	"with tini's defaults)\n"
+	"\n"
+	"Command line options:\n"
+	"\n"
+	"  --version: Show version and exit.\n"
+	"  -h: Show this help message and exit.\n"
+	"  -s: Register as a process subreaper.\n"
+	"  -p SIGNAL: Trigger SIGNAL when parent dies, e.g. \"-p SIGKILL\".\n"
+	"  -v: Generate more verbose output. Repeat up to 3 times.\n"
+	"  -w: Print a warning when processes are getting reaped.\n"
+	"  -g: Send signals to the child's process group.\n"
+	"  -e EXIT_CODE: Remap EXIT_CODE (from 0 to 255) to 0.\n"
+	"  -l: Show license and exit.\n"
+	"  --cap-drop, --cap-add, --user, --no-new-privs: as capinit (capinit --help).\n"
+	"\n"
+	"Environment variables:\n"
+	"\n"
+	"  TINI_SUBREAPER: Register as a process subreaper.\n"
+	"  TINI_VERBOSITY: Set the verbosity level (default: 1).\n"
+	"  TINI_KILL_PROCESS_GROUP: Send signals to the child's process group.\n"
+	"  CAPINIT_*: as capinit.\n"
+	"\n";
+
+/* dumb-init's help, option for option: scripts and its test suite compare
+ * it. Only its first line, the version, says what the program is. */
+static const char dumb_init_usage[] =
+	"Usage: dumb-init [option] command [[arg] ...]\n"
+	"\n"
+	"dumb-init is a simple process supervisor that forwards signals to children.\n"
+	"It is designed to run as PID1 in minimal container environments.\n"
+	"\n"
+	"Optional arguments:\n"
+	"   -c, --single-child   Run in single-child mode.\n"
+	"                        In this mode, signals are only proxied to the\n"
+	"                        direct child and not any of its descendants.\n"
+	"   -r, --rewrite s:r    Rewrite received signal s to new signal r before proxying.\n"
+	"                        To ignore (not proxy) a signal, rewrite it to 0.\n"
+	"                        This option can be specified multiple times.\n"
+	"   -v, --verbose        Print debugging information to stderr.\n"
+	"   -h, --help           Print this help message and exit.\n"
+	"   -V, --version        Print the current version and exit.\n"
+	"\n"
+	"Full help is available online at https://github.com/Yelp/dumb-init\n";
+
+/* The interface versions capinit implements under each name. */
+#define TINI_INTERFACE "0.19.0"
+#define DUMB_INIT_INTERFACE "1.2.5"
+
+size_t persona_version(enum personality p, const char *version, const char *commit, char *buf,
+		       size_t size)
+{
+	int n = 0;
+	switch (p) {
+	case PERSONALITY_CAPINIT:
+		n = fmt_snprintf(buf, size, "capinit %s (commit %s)\n", version, commit);
+		break;
+	case PERSONALITY_TINI:
+		/* Docker's daemon runs `INIT --version` and splits the line at
+		 * " - ": the part before must start "tini version ", the part
+		 * after must be "git." and a dot-free id. So capinit's own
+		 * version goes in the first part and its commit in the second:
+		 * the line parses as tini's does, and says what runs. */
+		n = fmt_snprintf(buf, size, "tini version " TINI_INTERFACE " (capinit %s) - git.%s\n",
+				 version, commit);
+		break;
+	case PERSONALITY_DUMB_INIT:
+		n = fmt_snprintf(buf, size, "dumb-init v" DUMB_INIT_INTERFACE " (capinit %s, commit %s)\n",
+				 version, commit);
+		break;
+	}
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+size_t persona_help(enum personality p, const char *version, const char *commit, char *buf,
+		    size_t size)
+{
+	size_t len = 0;
+	const char *body = capinit_usage;
+	if (p == PERSONALITY_TINI) {
+		/* tini's first line: "tini (VERSION LINE)". */
+		char v[160];
+		size_t vl = persona_version(p, version, commit, v, sizeof v);
+		if (vl > 0)
+			v[vl - 1] = '\0'; /* its newline */
+		int n = fmt_snprintf(buf, size, "tini (%s)\n", v);
+		len = n < 0 ? 0 : (size_t)n;
+		body = tini_usage;
+	} else if (p == PERSONALITY_DUMB_INIT) {
+		len = persona_version(p, version, commit, buf, size);
+		body = dumb_init_usage;
+	}
+	if (len >= size)
+		return size > 0 ? size - 1 : 0;
+	int n = fmt_snprintf(buf + len, size - len, "%s", body);
+	len += n < 0 ? 0 : (size_t)n;
+	return len < size ? len : size - 1;
+}
+
+const char *persona_license(void)
+{
+	return "capinit is free software under the MIT license.\n"
+	       "Copyright (c) 2026 the capinit authors.\n";
+}
+
+/* ---- log lines -------------------------------------------------------------- */
+
+size_t persona_log_prefix(enum personality p, int level, int pid, char *buf, size_t size)
+{
+	int n = 0;
+	switch (p) {
+	case PERSONALITY_CAPINIT:
+		n = fmt_snprintf(buf, size, "capinit: ");
+		break;
+	case PERSONALITY_TINI: {
+		/* tini's tags, padded to one width, and its pid. */
+		static const char *const tags[] = {"FATAL", "WARN ", "INFO ", "DEBUG", "TRACE"};
+		int i = level < LOG_ERROR ? 0 : level > LOG_TRACE ? 4 : level + 1;
+		n = fmt_snprintf(buf, size, "[%s tini (%d)] ", tags[i], pid);
+		break;
+	}
+	case PERSONALITY_DUMB_INIT:
+		n = fmt_snprintf(buf, size, "[dumb-init] ");
+		break;
+	}
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* The exit code a shell would show for a raw wait status. */
+static int status_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+}
+
+/* dumb-init's debug lines, word for word: its test suite matches them. */
+static int dumb_init_event(const struct event *ev, char *buf, size_t size)
+{
+	switch (ev->kind) {
+	case EV_CHILD_SPAWNED:
+		fmt_snprintf(buf, size, "Child spawned with PID %d.", ev->pid);
+		break;
+	case EV_SETSID_DONE:
+		fmt_snprintf(buf, size, "setsid complete.");
+		break;
+	case EV_SIGNAL_RECEIVED:
+		fmt_snprintf(buf, size, "Received signal %d.", ev->sig);
+		break;
+	case EV_CHILD_REAPED:
+		if (WIFSIGNALED(ev->status))
+			fmt_snprintf(buf, size, "A child with PID %d was terminated by signal %d.",
+				     ev->pid, WTERMSIG(ev->status));
+		else
+			fmt_snprintf(buf, size, "A child with PID %d exited with exit status %d.",
+				     ev->pid, status_code(ev->status));
+		break;
+	case EV_SIGNAL_REWRITTEN:
+		fmt_snprintf(buf, size, "Translating signal %d to %d.", ev->sig, ev->to);
+		break;
+	case EV_SIGNAL_DROPPED:
+		fmt_snprintf(buf, size, "Not forwarding signal %d to children (ignored).", ev->sig);
+		break;
+	case EV_SIGNAL_FORWARDED:
+		fmt_snprintf(buf, size, "Forwarded signal %d to children.", ev->sig);
+		break;
+	case EV_SUSPENDING:
+		fmt_snprintf(buf, size, "Suspending self due to TTY signal.");
+		break;
+	case EV_TTY_HANDOFF_IGNORED:
+		fmt_snprintf(buf, size, "Ignoring tty hand-off signal %d.", ev->sig);
+		break;
+	case EV_GOODBYE:
+		fmt_snprintf(buf, size, "Child exited with status %d. Goodbye.", ev->status);
+		break;
+	case EV_EXEC_FAILED:
+		fmt_snprintf(buf, size, "%s: %s", ev->text, ev->detail);
+		return LOG_ERROR;
+	}
+	return LOG_INFO;
+}
+
+/* capinit's own lines; tini's personality uses them too, except for the
+ * reaping warning of -w, which tini's users grep for. */
+static int capinit_event(enum personality p, const struct event *ev, char *buf, size_t size)
+{
+	switch (ev->kind) {
+	case EV_CHILD_SPAWNED:
+		fmt_snprintf(buf, size, "started child %d: %s", ev->pid, ev->text ? ev->text : "");
+		return LOG_INFO;
+	case EV_CHILD_REAPED:
+		if (ev->main_child) {
+			fmt_snprintf(buf, size, "child %d exited with status %d", ev->pid,
+				     status_code(ev->status));
+			return LOG_INFO;
+		}
+		if (ev->warn_on_reap) {
+			fmt_snprintf(buf, size,
+				     p == PERSONALITY_TINI ? "Reaped zombie process with pid=%d"
+							   : "reaped zombie process with pid=%d",
+				     ev->pid);
+			return LOG_WARN;
+		}
+		fmt_snprintf(buf, size, "reaped %d", ev->pid);
+		return LOG_TRACE;
+	case EV_SIGNAL_RECEIVED:
+		fmt_snprintf(buf, size, "received signal %d", ev->sig);
+		return LOG_TRACE;
+	case EV_SIGNAL_DROPPED:
+		fmt_snprintf(buf, size, "signal %d dropped (rewrite)", ev->sig);
+		return LOG_DEBUG;
+	case EV_SIGNAL_FORWARDED:
+		fmt_snprintf(buf, size, "forwarded signal %d to %d", ev->sig, ev->pid);
+		return LOG_DEBUG;
+	case EV_EXEC_FAILED:
+		fmt_snprintf(buf, size, "cannot execute '%s': %s", ev->text, ev->detail);
+		return LOG_ERROR;
+	case EV_SIGNAL_REWRITTEN:
+	case EV_SETSID_DONE:
+	case EV_SUSPENDING:
+	case EV_TTY_HANDOFF_IGNORED:
+	case EV_GOODBYE:
+		break;
+	}
+	return PERSONA_SILENT;
+}
+
+int persona_event(enum personality p, const struct event *ev, char *buf, size_t size)
+{
+	if (size > 0)
+		buf[0] = '\0';
+	return p == PERSONALITY_DUMB_INIT ? dumb_init_event(ev, buf, size)
+					  : capinit_event(p, ev, buf, size);
+}
+
+const char *persona_no_subreaper_warning(enum personality p)
+{
+	(void)p;
+	return "not running as PID 1 and not registered as a child subreaper: orphaned "
+	       "processes are not re-parented to this init, so zombie reaping won't work "
+	       "(use -s or TINI_SUBREAPER, or run it as PID 1)";
+}
