@@ -49,7 +49,8 @@ def main(out):
         "| engine | PID 1 | " + " | ".join(label for _, label in APPS) + " |",
         "| --- | --- | " + " | ".join("---:" for _ in APPS) + " |",
     ]
-    for (eng, init), cells in rows.items():
+    # Engines together, each in the order measured.
+    for (eng, init), cells in sorted(rows.items(), key=lambda kv: kv[0][0]):
         vals = []
         for app, _ in APPS:
             c = cells.get(app)
