@@ -125,10 +125,10 @@ stop_dockerd() {
         say "dockerd not started by this suite: left alone"
         return
     fi
-    local pid i
+    local pid _
     pid=$(cat "$pidfile")
     kill -TERM "$pid"
-    for i in $(seq 1 120); do
+    for _ in $(seq 1 120); do
         kill -0 "$pid" 2>/dev/null || { say "dockerd (pid $pid) stopped"; rm -f "$pidfile" "$state/dockerd.config"; return; }
         sleep 0.25
     done

@@ -21,9 +21,10 @@ if ! /usr/bin/docker info >/dev/null 2>&1; then
     started=1
 fi
 base_pid=
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     [ -z "$base_pid" ] || kill "$base_pid" 2>/dev/null || true
-    [ $started -eq 0 ] || scripts/engine-setup.sh stop
+    [ "$started" -eq 0 ] || scripts/engine-setup.sh stop
 }
 trap cleanup EXIT
 
