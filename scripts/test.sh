@@ -23,3 +23,4 @@ stage lint make lint
 stage integration /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration
 stage upstream make test-upstream
 stage release make release-deps test-release
+stage engine scripts/engine-test.sh

@@ -1,0 +1,20 @@
+# Real container engines (Docker Engine, Podman): tests/engine.
+#
+#   make test-engine   install the engines if missing, start dockerd, run the
+#                      suite, stop dockerd (scripts/engine-test.sh)
+#   make engine-table  measure docs/engines.md's stop-time table
+
+.PHONY: test-engine engine-table
+
+# The app of the engine tests' images: static, so it runs FROM scratch.
+build/engine/probe: tests/engine/app/probe.c | build
+	mkdir -p build/engine
+	musl-gcc -std=gnu11 -Os $(WARN) -static -s $< -o $@
+
+test-engine: build/capinit build/engine/probe
+	scripts/engine-test.sh
+
+engine-table: build/capinit build/engine/probe
+	rm -f build/engine/stops.jsonl
+	$(PYTHON) -m pytest -p no:cacheprovider -q tests/engine/test_signals.py -k test_stop
+	$(PYTHON) tests/engine/stop_table.py docs/engines.md
