@@ -21,3 +21,4 @@ stage lint make lint
 # Debian's pytest, run by the system interpreter (python3 on PATH may be
 # another one without pytest).
 stage integration /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration
+stage fuzz scripts/fuzz.sh 10
