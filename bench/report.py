@@ -1,7 +1,8 @@
 """Turn build/bench/raw.tsv (written by bench/run.sh) into the markdown report.
 
 raw.tsv has one "NAME<TAB>METRIC<TAB>VALUE" line per measurement; NAME is an
-init, "bare" (unshare alone), "capinit+caps", or "meta" for run parameters
+init, "bare" (unshare alone), "forkexec" (a static fork-exec-wait program as
+PID 1, the start-up baseline), "capinit+caps", or "meta" for run parameters
 and the machine description.  Standard library only (runs on Debian's
 /usr/bin/python3).  Targets are reported, never asserted.
 """
@@ -10,6 +11,7 @@ import sys
 INITS = ["capinit", "tini", "tini-static", "dumb-init", "catatonit"]
 PEERS = INITS[1:]
 NOISE = 0.10  # a timing this close to the target is "within noise"
+FORKEXEC_TARGET = 1.05  # capinit's start-up ÷ forkexec's (issue 10)
 
 
 def load(path):
@@ -72,6 +74,12 @@ def main():
         v = num(data, name, "start_median_us")
         return None if v is None or not bare else v / bare
 
+    forkexec = num(data, "forkexec", "start_median_us")
+
+    def per_forkexec(name):
+        v = num(data, name, "start_median_us")
+        return None if v is None or not forkexec else v / forkexec
+
     # (label, getter(name) -> value, digits, show ratio to capinit)
     rows = [
         ("binary size (bytes)", lambda n: num(data, n, "size_bytes"), 0, True),
@@ -81,6 +89,11 @@ def main():
         ("start-up, median (µs)", lambda n: num(data, n, "start_median_us"), 0, True),
         (f"start-up ÷ bare unshare ({fmt(bare, 0)} µs)", per_bare, 2, False),
         ("start-up overhead over bare (µs)", overhead, 0, True),
+        (f"start-up ÷ forkexec, a static fork-exec-wait as PID 1 ({fmt(forkexec, 0)} µs)",
+         per_forkexec, 2, False),
+        ("system calls up to the child's exec (forkexec: "
+         f"{fmt(num(data, 'forkexec', 'syscalls_total'), 0)})",
+         lambda n: num(data, n, "syscalls_total"), 0, True),
         (f"idle wake-ups in {idle} s", lambda n: num(data, n, "idle_wakeups"), 0, True),
         (f"reap {reap_n:,} zombies at once, wall (ms)", lambda n: num(data, n, "reap_wall_us", 1e-3), 1, True),
         (f"reap {reap_n:,} zombies at once, PID 1 CPU (ms)", lambda n: num(data, n, "reap_cpu_us", 1e-3), 1, True),
@@ -134,6 +147,16 @@ def main():
     w("| start-up with `CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE`, "
       "median (µs) | " + fmt(caps, 0) + (f" ({caps / plain:.2f}× without)" if caps and plain else "")
       + " | — | — | — | — |")
+    if caps and forkexec:
+        w("| start-up with that spec ÷ forkexec | " + f"{caps / forkexec:.2f}" + " | — | — | — | — |")
+    keys = ("total", "init", "child", "prctl")
+    sc = {k: num(data, "capinit", "syscalls_" + k) for k in keys}
+    scc = {k: num(data, "capinit+caps", "syscalls_" + k) for k in keys}
+    if sc.get("total") is not None:
+        w("| capinit's system calls to the exec: parent + child (prctl) | "
+          f"{fmt(sc['init'], 0)} + {fmt(sc['child'], 0)} ({fmt(sc['prctl'], 0)})"
+          + (f"; with that spec {fmt(scc['init'], 0)} + {fmt(scc['child'], 0)} ({fmt(scc['prctl'], 0)})"
+             if scc.get("total") is not None else "") + " | — | — | — | — |")
     for pre, place in SIGNAL_PLACES:
         for key, what in (("sig1_median_us", "one CPU"), ("sig_median_us", "free")):
             v, base = num(data, "capinit-setsid", pre + key), num(data, "capinit", pre + key)
@@ -149,7 +172,13 @@ def main():
     w("- VmRSS/VmHWM: /proc/PID/status of the init as PID 1 of `NS INIT -- sleep`, after "
       f"{idle} s idle.")
     w("- start-up: wall time of `NS INIT -- /bin/true`, fork to wait, from a C driver, all "
-      "commands interleaved round-robin; bare = `NS /bin/true`.")
+      "commands interleaved round-robin; bare = `NS /bin/true`; forkexec = `NS forkexec "
+      "/bin/true`, bench/forkexec.c, static (musl), which only forks, execs and waits: the "
+      "least any init does, so ÷ forkexec is what the rest of an init costs.")
+    w("- system calls: `strace -ff -ttt` of `NS INIT -- /bin/true`, counted by "
+      "bench/syscalls.py from the init's own execve through its child's execve of /bin/true "
+      "(included), the init and every process it forks (capinit's parent and child both), "
+      "ordered by timestamp; unshare's own calls are not counted.")
     w("- idle wake-ups: voluntary + involuntary context switches of the init while its child "
       "sleeps.")
     w("- reap at once: N orphans exit while the init is SIGSTOPped (from the host), then it "
@@ -215,6 +244,14 @@ def main():
           f"{fmt(overhead('capinit'), 0)} vs {fmt(overhead('tini-static'), 0)} µs{floor})")
     else:
         w("- start-up ≤ 0.7 × tini-static's: n/a")
+    r = per_forkexec("capinit")
+    if r is not None:
+        w(f"- start-up ≤ {FORKEXEC_TARGET:.2f} × forkexec's (a static fork-exec-wait): "
+          f"{yn(r <= FORKEXEC_TARGET)} — {r:.3f}× ({fmt(plain, 0)} vs {fmt(forkexec, 0)} µs; "
+          "peers: " + ", ".join(f"{n} {per_forkexec(n):.2f}×" for n in PEERS
+                                if per_forkexec(n) is not None) + ")")
+    else:
+        w(f"- start-up ≤ {FORKEXEC_TARGET:.2f} × forkexec's: n/a")
     w(timing(f"reaping {reap_n:,} zombies no slower than any peer (wall)", "reap_wall_us", 1e-3, "ms", 1))
     w(timing("reaping a stream no costlier than any peer (PID 1 CPU)", "stream_cpu_us", 1e-3, "ms", 1))
     for pre, place in SIGNAL_PLACES:

@@ -3,7 +3,9 @@
 # catatonit as PID 1 of a fresh PID namespace.  Called by `make bench`.
 #
 # Measures, per init: binary size and static-ness; VmRSS/VmHWM as PID 1;
-# start-up wall time (vs a bare `unshare ... /bin/true`); idle wake-ups;
+# start-up wall time (vs a bare `unshare ... /bin/true`, and vs forkexec, a
+# static program that only forks, execs and waits, as PID 1); the system
+# calls each init makes up to its child's exec (strace); idle wake-ups;
 # reaping a stream and a burst of orphans; signal-forwarding latency (in a
 # cpu cgroup made for it, as in a container, and in the caller's own); and, for capinit,
 # the cost of applying a capability spec.  Prints one markdown table (also
@@ -83,6 +85,8 @@ have catatonit /usr/bin/catatonit
 have file /usr/bin/file
 have util-linux /usr/bin/unshare
 have gcc /usr/bin/gcc
+have musl-tools /usr/bin/musl-gcc
+have strace /usr/bin/strace
 have libc6-dev /usr/include/stdio.h
 have python3-minimal /usr/bin/python3
 if ((${#need[@]})); then
@@ -100,6 +104,9 @@ for p in timeit orphans reapdrv sigchild siglat; do
 	gcc -O2 -Wall -Wextra -Werror -o "$BIN/$p" "$ROOT/bench/$p.c" ||
 		die "cannot compile bench/$p.c"
 done
+# The start-up baseline: static, built as capinit is (see forkexec.c).
+musl-gcc -static -O2 -Wall -Wextra -Werror -o "$BIN/forkexec" "$ROOT/bench/forkexec.c" ||
+	die "cannot compile bench/forkexec.c"
 
 TMP=$(mktemp -d /tmp/capinit-bench.XXXXXX)
 RAW=$BIN/raw.tsv
@@ -210,7 +217,7 @@ BG=()
 # ------------------------------------------------------- 3+7. start-up -----
 
 say "start-up: $RUNS runs of each command, interleaved"
-args=(bare "${NS[@]}" /bin/true)
+args=(bare "${NS[@]}" /bin/true ";" forkexec "${NS[@]}" "$BIN/forkexec" /bin/true)
 for name in "${NAMES[@]}"; do
 	args+=(";" "$name" "${NS[@]}" "${PATHOF[$name]}" -- /bin/true)
 done
@@ -226,6 +233,31 @@ while read -r label rest; do
 	f=$(field fails "$rest")
 	[[ $f == 0 ]] || die "start-up: $label failed $f of $RUNS runs"
 done <"$TMP/timeit.out"
+
+# ----------------------------------------- 3b. system calls to the exec ----
+# Each init once under strace (-ff: one file per process, -ttt: timestamps to
+# order them); bench/syscalls.py counts the init's calls from its own execve
+# and its children's, up to and including the child's execve(/bin/true).
+# A count has no timing in it and is the same from run to run: one run each.
+
+say "system calls: each init under strace, up to its child's exec"
+mkdir -p "$TMP/strace"
+for name in forkexec "${NAMES[@]}" capinit+caps; do
+	env=()
+	case $name in
+	forkexec) p=$BIN/forkexec cmd=("$p" /bin/true) ;;
+	capinit+caps)
+		p=$CAPINIT cmd=("$p" -- /bin/true)
+		env=(-E CAPINIT_CAP_DROP=ALL -E CAPINIT_CAP_ADD=NET_BIND_SERVICE)
+		;;
+	*) p=${PATHOF[$name]} cmd=("$p" -- /bin/true) ;;
+	esac
+	strace -ff -ttt -qq "${env[@]}" -o "$TMP/strace/$name" "${NS[@]}" "${cmd[@]}" >/dev/null ||
+		die "system calls: $name failed under strace"
+	r=$(/usr/bin/python3 "$ROOT/bench/syscalls.py" "$TMP/strace/$name" "$p" /bin/true) ||
+		die "system calls: cannot count $name's"
+	for k in total init child prctl; do record "$name" "syscalls_$k" "$(field $k "$r")"; done
+done
 
 # ------------------------------------------------------------ 5. reaping ---
 # See orphans.c and reapdrv.c.  Stream: two workers make N orphans one by
