@@ -19,7 +19,7 @@ PYTHON ?= /usr/bin/python3
 SRCS := $(wildcard init/*.c)
 HDRS := $(wildcard init/*.h)
 # The pure modules: unit-tested with the host compiler under sanitizers.
-PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c init/log.c \
+PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c init/log.c init/procstatus.c \
 	init/fmt.c init/decimal.c
 
 # On a musl system with libcap-static (Alpine) the system's libcap is used;

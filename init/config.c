@@ -247,8 +247,39 @@ static void parse_compat_var(struct config *cfg, const char *name, const char *v
 	}
 }
 
+/* Length of an entry's name: up to '=', or the whole entry without one. */
+static size_t name_length(const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+	return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+/* execve() accepts an entry without '=' and the same name twice; getenv()
+ * implementations then disagree about what is set, so for capinit's own
+ * variables neither is allowed: which value wins must never be a guess. */
+static int check_own_entries(char **envp, struct config_error *err)
+{
+	for (char **e = envp; e && *e; e++) {
+		if (strncmp(*e, "CAPINIT_", 8) != 0)
+			continue;
+		size_t len = name_length(*e);
+		int shown = (int)(len > 60 ? 60 : len);
+		if ((*e)[len] != '=')
+			return fail(err, 2, "%.*s: an environment entry without '=' (give it a value)",
+				    shown, *e);
+		for (char **later = e + 1; *later; later++)
+			if (name_length(*later) == len && strncmp(*later, *e, len) == 0)
+				return fail(err, 2, "%.*s: set twice in the environment; which value "
+						    "applies would be a guess",
+					    shown, *e);
+	}
+	return 0;
+}
+
 static int parse_environment(struct config *cfg, char **envp, struct config_error *err)
 {
+	if (check_own_entries(envp, err) != 0)
+		return -1;
 	for (char **e = envp; e && *e; e++) {
 		const char *eq = strchr(*e, '=');
 		if (eq == NULL)

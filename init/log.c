@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "fmt.h"
@@ -15,24 +16,45 @@ void log_set_info_fd(int fd) { info_fd = fd; }
 
 int log_get_level(void) { return current_level; }
 
+#define LINE_SIZE 1024
+
+/* Append text to line (size LINE_SIZE, leaving room for the newline) with
+ * every byte outside printable ASCII written as \xHH: messages echo tokens
+ * from the environment and the command line, and a newline or an escape
+ * sequence there must not forge a log line or drive the terminal. What no
+ * longer fits is cut. Returns the new length. */
+static size_t append_escaped(char *line, size_t len, const char *text)
+{
+	static const char hex[] = "0123456789abcdef";
+	const size_t room = LINE_SIZE - 1;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		bool plain = *p >= 0x20 && *p < 0x7f;
+		if (len + (plain ? 1 : 4) > room)
+			break;
+		if (plain) {
+			line[len++] = (char)*p;
+			continue;
+		}
+		line[len++] = '\\';
+		line[len++] = 'x';
+		line[len++] = hex[*p >> 4];
+		line[len++] = hex[*p & 15];
+	}
+	return len;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
 	if (level > current_level)
 		return;
 	int saved_errno = errno; /* callers may log then inspect errno */
-	char line[1024];
-	static const char prefix[] = "capinit: ";
-	size_t len = sizeof prefix - 1;
-	for (size_t i = 0; i < len; i++)
-		line[i] = prefix[i];
-
+	char text[LINE_SIZE], line[LINE_SIZE];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = fmt_vsnprintf(line + len, sizeof line - len - 1, fmt, ap);
+	fmt_vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	len += (size_t)n < sizeof line - len - 1 ? (size_t)n : sizeof line - len - 2;
+	size_t len = append_escaped(line, 0, "capinit: ");
+	len = append_escaped(line, len, text);
 	line[len++] = '\n';
 
 	/* Best effort: if stderr is gone there is nobody to tell. */

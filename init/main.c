@@ -3,10 +3,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "fmt.h"
+#include "ksig.h"
 #include "log.h"
 #include "plan.h"
 #include "privilege.h"
@@ -94,10 +97,45 @@ static void warn_about_plan(const struct plan *plan)
 			 (unsigned)plan->uid);
 	if (plan->nnp_forced_by_runtime)
 		log_info("no_new_privs was already set by the runtime and stays set");
+	/* Where the spec adds it; an app that merely keeps what the runtime
+	 * gave is shown by --print. */
+	if (plan->ptrace_added)
+		log_warn("warning: the app gets CAP_SYS_PTRACE, which overrides capinit's "
+			 "non-dumpable flag: it can attach to capinit (PID 1) and read its "
+			 "memory, /proc/1/environ and /proc/1/fd");
 }
 
 int main(int argc, char **argv, char **envp)
 {
+	/* First of all, so that a signal sent during start-up neither kills
+	 * capinit nor is lost: it waits, blocked, until the child exists. */
+	ksigmask original_mask = 0;
+	(void)ksig_block(ksig_all_catchable(), &original_mask);
+
+	/* Set-uid, set-gid or file capabilities: whoever runs capinit controls
+	 * its environment, which is its configuration. */
+	if (getauxval(AT_SECURE)) {
+		log_error("refusing to run set-uid, set-gid or with file capabilities: capinit is "
+			  "configured by its environment, which its caller controls");
+		return 125;
+	}
+	/* Non-dumpable: an app whose capabilities include capinit's cannot
+	 * ptrace it or read /proc/1/environ and /proc/1/fd (CAP_SYS_PTRACE
+	 * overrides this; the plan warns about it). */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+	struct runtime rt;
+	if (privilege_read_runtime(&rt) != 0) {
+		log_error("cannot read capinit's own credentials: %s", strerror(errno));
+		return 125;
+	}
+	/* A signal the caller ignored would be discarded instead of waiting
+	 * in the signalfd (an ignored SIGCHLD would even make the kernel reap
+	 * the child behind capinit's back), and the child is to start with
+	 * every disposition at its default, as runc gives a first process. */
+	if (rt.sig_ign && ksig_set_default(rt.sig_ign) != 0)
+		log_debug("could not reset every ignored signal: %s", strerror(errno));
+
 	struct config cfg;
 	struct config_error cerr;
 	if (config_parse(&cfg, argc, argv, envp, &cerr) != 0) {
@@ -114,12 +152,6 @@ int main(int argc, char **argv, char **envp)
 			 : STDOUT_FILENO;
 	if (cfg.action != ACTION_RUN)
 		return informational(&cfg);
-
-	struct runtime rt;
-	if (privilege_read_runtime(&rt) != 0) {
-		log_error("cannot read capinit's own credentials: %s", strerror(errno));
-		return 125;
-	}
 
 	static struct user_ids ids; /* large: keep it off the stack */
 	char err[512];
@@ -149,5 +181,5 @@ int main(int argc, char **argv, char **envp)
 	 * limit, and no allocator is linked in for this one array. */
 	char *child_env[count + 2];
 	config_child_env(envp, plan.home_env, child_env);
-	return supervise_run(&cfg, &plan, &rt, child_env);
+	return supervise_run(&cfg, &plan, &rt, child_env, original_mask);
 }

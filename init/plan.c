@@ -87,13 +87,59 @@ static int plan_bounding(const struct runtime *rt, bool child_root, struct plan 
 	return 0;
 }
 
+/* The ids capinit runs with equal the requested ones, groups as sets. */
+static bool already_running_as(const struct user_ids *ids, const struct runtime *rt)
+{
+	if (rt->ruid != ids->uid || rt->euid != ids->uid || rt->suid != ids->uid ||
+	    rt->rgid != ids->gid || rt->egid != ids->gid || rt->sgid != ids->gid ||
+	    rt->groups_overflow)
+		return false;
+	for (size_t i = 0; i < ids->ngroups; i++) {
+		bool found = false;
+		for (size_t j = 0; j < rt->ngroups && !found; j++)
+			found = rt->groups[j] == ids->groups[i];
+		if (!found)
+			return false;
+	}
+	for (size_t j = 0; j < rt->ngroups; j++) {
+		bool found = false;
+		for (size_t i = 0; i < ids->ngroups && !found; i++)
+			found = rt->groups[j] == ids->groups[i];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static int plan_user(const struct config *cfg, const struct user_ids *ids,
 		     const struct runtime *rt, struct plan *p, char *err, size_t errsize)
 {
 	p->uid = rt->euid;
 	p->gid = rt->egid;
-	if (ids == NULL)
+	if (ids == NULL) {
+		/* The kernel applies root rules at execve when the real or the
+		 * effective uid is 0; with mixed ids the plan could not say
+		 * whether the child would end as root. */
+		bool mixed = rt->ruid != rt->euid || rt->euid != rt->suid;
+		if (mixed && (rt->ruid == 0 || rt->euid == 0 || rt->suid == 0)) {
+			fmt_snprintf(err, errsize,
+				 "capinit runs with mixed user ids (real %u, effective %u, saved %u), "
+				 "so whether the command would run as root is ambiguous: set "
+				 "CAPINIT_USER to choose its user",
+				 (unsigned)rt->ruid, (unsigned)rt->euid, (unsigned)rt->suid);
+			return -1;
+		}
+		p->child_root = rt->euid == 0;
 		return 0;
+	}
+	p->uid = ids->uid;
+	p->gid = ids->gid;
+	p->child_root = ids->uid == 0;
+	p->home_env = ids->has_home ? ids->home_env : NULL;
+	if (already_running_as(ids, rt)) {
+		p->already_user = true;
+		return 0;
+	}
 	capmask need = CAPMASK_BIT(CAP_SETUID) | CAPMASK_BIT(CAP_SETGID);
 	if ((rt->permitted & need) != need) {
 		fmt_snprintf(err, errsize,
@@ -104,12 +150,36 @@ static int plan_user(const struct config *cfg, const struct user_ids *ids,
 		return -1;
 	}
 	p->switch_user = true;
-	p->uid = ids->uid;
-	p->gid = ids->gid;
 	p->ngroups = ids->ngroups;
 	memcpy(p->groups, ids->groups, ids->ngroups * sizeof ids->groups[0]);
-	p->home_env = ids->has_home ? ids->home_env : NULL;
 	return 0;
+}
+
+/* Securebits the runtime set change what execve and setuid do to
+ * capabilities. capinit leaves them as they are and refuses a plan whose
+ * result they would change, rather than promise sets the kernel will not
+ * give. */
+static int plan_securebits(const struct runtime *rt, struct plan *p, char *err, size_t errsize)
+{
+	unsigned sb = rt->securebits;
+	const char *why = NULL;
+	if ((sb & SB_NOROOT) && p->spec_given && p->child_root && p->permitted != 0)
+		why = "SECBIT_NOROOT is set, so a root command would not get the capabilities "
+		      "the plan gives it at execve";
+	else if ((sb & SB_NO_CAP_AMBIENT_RAISE) && p->spec_given && p->ambient != 0)
+		why = "SECBIT_NO_CAP_AMBIENT_RAISE is set, so the non-root command's ambient "
+		      "capabilities cannot be raised";
+	else if (p->switch_user && !p->child_root && p->permitted != 0 &&
+		 (sb & SB_KEEP_CAPS_LOCKED) && !(sb & SB_KEEP_CAPS) &&
+		 !(sb & SB_NO_SETUID_FIXUP))
+		why = "SECBIT_KEEP_CAPS is locked off, so capabilities cannot be kept across the "
+		      "switch to a non-root user";
+	if (why == NULL)
+		return 0;
+	fmt_snprintf(err, errsize, "securebits 0x%x from the runtime: %s; remove them in the "
+				   "runtime or change the spec",
+		     sb, why);
+	return -1;
 }
 
 int plan_make(const struct config *cfg, const struct user_ids *ids, const struct runtime *rt,
@@ -126,7 +196,7 @@ int plan_make(const struct config *cfg, const struct user_ids *ids, const struct
 
 	if (plan_user(cfg, ids, rt, p, err, errsize) != 0)
 		return -1;
-	bool child_root = p->uid == 0;
+	bool child_root = p->child_root;
 
 	if (p->spec_given) {
 		if (plan_capabilities(cfg, rt, child_root, p, err, errsize) != 0)
@@ -146,6 +216,10 @@ int plan_make(const struct config *cfg, const struct user_ids *ids, const struct
 	}
 	if (plan_bounding(rt, child_root, p, err, errsize) != 0)
 		return -1;
+	if (plan_securebits(rt, p, err, errsize) != 0)
+		return -1;
+	p->app_can_ptrace_init = ((p->permitted | p->ambient) & CAPMASK_BIT(CAP_SYS_PTRACE)) != 0;
+	p->ptrace_added = p->spec_given && (cfg->add & CAPMASK_BIT(CAP_SYS_PTRACE)) != 0;
 
 	/* Forwarding and the grace drain must reach processes of any uid. */
 	p->parent_keep = rt->permitted & CAPMASK_BIT(CAP_KILL);

@@ -9,11 +9,20 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "capset.h"
 #include "config.h"
 #include "user.h"
+
+/* Securebits (linux/securebits.h, which musl-gcc does not see): bit
+ * numbers are kernel ABI. */
+#define SB_NOROOT (1u << 0)
+#define SB_NO_SETUID_FIXUP (1u << 2)
+#define SB_KEEP_CAPS (1u << 4)
+#define SB_KEEP_CAPS_LOCKED (1u << 5)
+#define SB_NO_CAP_AMBIENT_RAISE (1u << 6)
 
 /* What the container runtime handed over, read once at start. */
 struct runtime {
@@ -21,7 +30,12 @@ struct runtime {
 	int max_bits; /* capabilities the running kernel knows */
 	uid_t ruid, euid, suid;
 	gid_t rgid, egid, sgid;
+	size_t ngroups; /* supplementary groups; more than USER_MAX_GROUPS: overflow */
+	bool groups_overflow;
+	gid_t groups[USER_MAX_GROUPS];
 	bool no_new_privs;
+	unsigned securebits; /* PR_GET_SECUREBITS */
+	uint64_t sig_ign; /* signals the caller left ignored (all ones: unknown) */
 };
 
 struct plan {
@@ -35,6 +49,10 @@ struct plan {
 	bool bounding_kept_warning; /* could not shrink it, allowed as non-root + NNP */
 
 	bool switch_user;
+	/* CAPINIT_USER named the ids capinit already runs with: nothing to
+	 * switch (an image with both USER app and CAPINIT_USER=app). */
+	bool already_user;
+	bool child_root; /* root rules apply to the child at execve */
 	uid_t uid;
 	gid_t gid;
 	size_t ngroups;
@@ -49,6 +67,10 @@ struct plan {
 	bool cannot_signal_child;
 	/* What the runtime must grant capinit for this plan (for --print). */
 	capmask capinit_needs;
+	/* The app holds CAP_SYS_PTRACE, which overrides capinit's
+	 * PR_SET_DUMPABLE 0: it can attach to PID 1 (--print says so), and
+	 * the spec's ADD asked for it (a warning at start says so). */
+	bool app_can_ptrace_init, ptrace_added;
 };
 
 /* Returns 0, or -1 with a one-line reason in err: a valid spec that cannot be

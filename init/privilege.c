@@ -2,15 +2,16 @@
 #include "privilege.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "procstatus.h"
 
 /* capget/capset v3: two 32-bit words per set. */
 struct capstate {
@@ -40,22 +41,62 @@ static int set_caps(capmask effective, capmask permitted, capmask inheritable)
 	return capset(&hdr, data);
 }
 
-static capmask read_bounding(int max_bits)
+/* The slow path, one prctl per capability: only where /proc/self/status
+ * cannot be trusted or read. The kernel keeps ambient within permitted ∩
+ * inheritable, so only those bits are asked about. */
+static int read_by_syscalls(struct runtime *rt)
 {
-	capmask m = 0;
-	for (int bit = 0; bit < max_bits; bit++)
+	struct capstate s;
+	if (get_caps(&s) != 0)
+		return -1;
+	rt->effective = s.effective;
+	rt->permitted = s.permitted;
+	rt->inheritable = s.inheritable;
+	for (int bit = 0; bit < rt->max_bits; bit++) {
 		if (prctl(PR_CAPBSET_READ, bit, 0, 0, 0) == 1)
-			m |= CAPMASK_BIT(bit);
-	return m;
+			rt->bounding |= CAPMASK_BIT(bit);
+		if ((s.permitted & s.inheritable & CAPMASK_BIT(bit)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, bit, 0, 0) == 1)
+			rt->ambient |= CAPMASK_BIT(bit);
+	}
+	if (getresuid(&rt->ruid, &rt->euid, &rt->suid) != 0 ||
+	    getresgid(&rt->rgid, &rt->egid, &rt->sgid) != 0)
+		return -1;
+	gid_t groups[USER_MAX_GROUPS + 1];
+	int n = getgroups(USER_MAX_GROUPS + 1, groups);
+	if (n < 0) {
+		if (errno != EINVAL)
+			return -1;
+		rt->groups_overflow = true; /* more than we could hold */
+		n = USER_MAX_GROUPS;
+	}
+	rt->groups_overflow = rt->groups_overflow || n > USER_MAX_GROUPS;
+	rt->ngroups = (size_t)(n > USER_MAX_GROUPS ? USER_MAX_GROUPS : n);
+	memcpy(rt->groups, groups, rt->ngroups * sizeof groups[0]);
+	rt->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+	rt->sig_ign = ~(uint64_t)0; /* not known without /proc: reset them all */
+	return 0;
 }
 
-static capmask read_ambient(int max_bits)
+static void from_status(const struct procstatus *st, struct runtime *rt)
 {
-	capmask m = 0;
-	for (int bit = 0; bit < max_bits; bit++)
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, bit, 0, 0) == 1)
-			m |= CAPMASK_BIT(bit);
-	return m;
+	capmask kernel = capmask_first(rt->max_bits);
+	rt->inheritable = st->cap_inh & kernel;
+	rt->permitted = st->cap_prm & kernel;
+	rt->effective = st->cap_eff & kernel;
+	rt->bounding = st->cap_bnd & kernel;
+	rt->ambient = st->cap_amb & kernel;
+	rt->ruid = st->uid[0];
+	rt->euid = st->uid[1];
+	rt->suid = st->uid[2];
+	rt->rgid = st->gid[0];
+	rt->egid = st->gid[1];
+	rt->sgid = st->gid[2];
+	rt->groups_overflow = st->ngroups > USER_MAX_GROUPS;
+	rt->ngroups = rt->groups_overflow ? USER_MAX_GROUPS : st->ngroups;
+	memcpy(rt->groups, st->groups, rt->ngroups * sizeof st->groups[0]);
+	rt->no_new_privs = st->no_new_privs;
+	rt->sig_ign = st->sig_ign;
 }
 
 int privilege_read_runtime(struct runtime *rt)
@@ -63,18 +104,15 @@ int privilege_read_runtime(struct runtime *rt)
 	memset(rt, 0, sizeof *rt);
 	int max_bits = cap_max_bits();
 	rt->max_bits = max_bits > 0 && max_bits <= 64 ? max_bits : 64;
-	struct capstate s;
-	if (get_caps(&s) != 0)
+	struct procstatus st;
+	if (procstatus_read(&st) == 0)
+		from_status(&st, rt);
+	else if (read_by_syscalls(rt) != 0)
 		return -1;
-	rt->effective = s.effective;
-	rt->permitted = s.permitted;
-	rt->inheritable = s.inheritable;
-	rt->bounding = read_bounding(rt->max_bits);
-	rt->ambient = read_ambient(rt->max_bits);
-	if (getresuid(&rt->ruid, &rt->euid, &rt->suid) != 0 ||
-	    getresgid(&rt->rgid, &rt->egid, &rt->sgid) != 0)
+	int sb = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+	if (sb < 0)
 		return -1;
-	rt->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+	rt->securebits = (unsigned)sb;
 	return 0;
 }
 
@@ -84,45 +122,73 @@ static int fail_step(const char *step)
 	return -1;
 }
 
-static int drop_bounding(capmask keep, int max_bits)
+/* Drop the bits of `have` that are not in `keep`: one prctl each, and none
+ * for a bit that is already gone. Needs CAP_SETPCAP in the effective set. */
+static int drop_bounding(capmask have, capmask keep, int max_bits)
 {
-	for (int bit = 0; bit < max_bits; bit++) {
-		if (keep & CAPMASK_BIT(bit))
-			continue;
-		if (prctl(PR_CAPBSET_READ, bit, 0, 0, 0) == 1 &&
-		    prctl(PR_CAPBSET_DROP, bit, 0, 0, 0) != 0)
+	for (int bit = 0; bit < max_bits; bit++)
+		if ((have & ~keep & CAPMASK_BIT(bit)) && prctl(PR_CAPBSET_DROP, bit, 0, 0, 0) != 0)
 			return -1;
-	}
 	return 0;
 }
 
-static int switch_user(const struct plan *p)
+int privilege_shrink_bounding(const struct plan *p, struct runtime *rt)
+{
+	if (!p->reduce_bounding || (rt->bounding & ~p->bounding) == 0)
+		return 0;
+	if (!(rt->effective & CAPMASK_BIT(CAP_SETPCAP))) {
+		if (set_caps(rt->permitted, rt->permitted, rt->inheritable) != 0)
+			return fail_step("capset (raise effective)");
+		rt->effective = rt->permitted;
+	}
+	if (drop_bounding(rt->bounding, p->bounding, rt->max_bits) != 0)
+		return fail_step("PR_CAPBSET_DROP");
+	rt->bounding &= p->bounding;
+	return 0;
+}
+
+/* The id changes as direct system calls. musl's wrappers run them on every
+ * thread of the process (POSIX wants all threads' ids to change), which
+ * costs nine extra signal-mask calls in a process that has one thread.
+ * 32-bit ARM keeps the old 16-bit calls under the plain names. */
+#ifdef SYS_setresuid32
+#define SETRESUID SYS_setresuid32
+#define SETRESGID SYS_setresgid32
+#define SETGROUPS SYS_setgroups32
+#else
+#define SETRESUID SYS_setresuid
+#define SETRESGID SYS_setresgid
+#define SETGROUPS SYS_setgroups
+#endif
+
+static int switch_user(const struct plan *p, const struct runtime *rt)
 {
 	/* Keep the permitted set across the uid change; the effective set is
-	 * cleared by it and restored by the capset that follows. */
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+	 * cleared by it and restored by the capset that follows. Not needed
+	 * where the runtime's securebits keep capabilities already, and the
+	 * flag goes back to what the runtime had (the verification checks). */
+	bool need_keepcaps = !(rt->securebits & (SB_KEEP_CAPS | SB_NO_SETUID_FIXUP));
+	if (need_keepcaps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
 		return fail_step("PR_SET_KEEPCAPS");
-	if (setgroups(p->ngroups, p->groups) != 0)
+	if (syscall(SETGROUPS, p->ngroups, p->groups) != 0)
 		return fail_step("setgroups");
-	if (setresgid(p->gid, p->gid, p->gid) != 0)
+	if (syscall(SETRESGID, p->gid, p->gid, p->gid) != 0)
 		return fail_step("setresgid");
-	if (setresuid(p->uid, p->uid, p->uid) != 0)
+	if (syscall(SETRESUID, p->uid, p->uid, p->uid) != 0)
 		return fail_step("setresuid");
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+	if (need_keepcaps && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
 		return fail_step("PR_SET_KEEPCAPS");
 	return 0;
 }
 
-static bool same_groups(const struct plan *p)
+static bool same_group_set(const gid_t *a, size_t na, const gid_t *b, size_t nb)
 {
-	gid_t now[USER_MAX_GROUPS + 1];
-	int n = getgroups(USER_MAX_GROUPS + 1, now);
-	if (n < 0 || (size_t)n != p->ngroups)
+	if (na != nb)
 		return false;
-	for (size_t i = 0; i < p->ngroups; i++) {
+	for (size_t i = 0; i < na; i++) {
 		bool found = false;
-		for (int j = 0; j < n; j++)
-			found = found || now[j] == p->groups[i];
+		for (size_t j = 0; j < nb && !found; j++)
+			found = a[i] == b[j];
 		if (!found)
 			return false;
 	}
@@ -137,6 +203,12 @@ static bool check_mask(const char *what, capmask have, capmask want)
 		  "%016llx",
 		  what, (unsigned long long)have, (unsigned long long)want);
 	return false;
+}
+
+static bool ids_are(const struct runtime *now, uid_t uid, gid_t gid)
+{
+	return now->ruid == uid && now->euid == uid && now->suid == uid && now->rgid == gid &&
+	       now->egid == gid && now->sgid == gid;
 }
 
 /* Re-read everything from the kernel and compare with the plan. */
@@ -155,17 +227,21 @@ static int verify(const struct plan *p, const struct runtime *rt)
 			  now.no_new_privs, p->no_new_privs);
 		ok = false;
 	}
-	if (ok && p->switch_user &&
-	    (now.ruid != p->uid || now.euid != p->uid || now.suid != p->uid ||
-	     now.rgid != p->gid || now.egid != p->gid || now.sgid != p->gid ||
-	     !same_groups(p))) {
+	if (ok && now.securebits != rt->securebits) {
+		log_error("refusing to run COMMAND: securebits are 0x%x, the runtime's were 0x%x",
+			  now.securebits, rt->securebits);
+		ok = false;
+	}
+	bool ids_ok = p->switch_user
+			      ? ids_are(&now, p->uid, p->gid) && !now.groups_overflow &&
+					same_group_set(now.groups, now.ngroups, p->groups, p->ngroups)
+			      : now.ruid == rt->ruid && now.euid == rt->euid && now.suid == rt->suid &&
+					now.rgid == rt->rgid && now.egid == rt->egid &&
+					now.sgid == rt->sgid;
+	if (ok && !ids_ok) {
 		log_error("refusing to run COMMAND: uid/gid/groups differ from the plan "
 			  "(uid %u gid %u wanted)",
 			  (unsigned)p->uid, (unsigned)p->gid);
-		ok = false;
-	}
-	if (ok && !p->switch_user && now.euid != rt->euid) {
-		log_error("refusing to run COMMAND: the uid changed unexpectedly");
 		ok = false;
 	}
 	return ok ? 0 : -1;
@@ -174,18 +250,21 @@ static int verify(const struct plan *p, const struct runtime *rt)
 int privilege_apply(const struct plan *p, const struct runtime *rt)
 {
 	bool touch_caps = p->spec_given || p->switch_user;
-	if (touch_caps || p->reduce_bounding) {
+	bool drop_bnd = p->reduce_bounding && (rt->bounding & ~p->bounding) != 0;
+	if ((touch_caps || drop_bnd) && rt->effective != rt->permitted) {
 		/* Make every permitted capability effective: PR_CAPBSET_DROP needs
 		 * CAP_SETPCAP, setgroups/setresuid need CAP_SETGID/CAP_SETUID. */
 		if (set_caps(rt->permitted, rt->permitted, rt->inheritable) != 0)
 			return fail_step("capset (raise effective)");
 	}
-	/* The bounding set first, while CAP_SETPCAP is still held. */
-	if (p->reduce_bounding && drop_bounding(p->bounding, rt->max_bits) != 0)
+	/* The bounding set first, while CAP_SETPCAP is still held (the parent
+	 * has usually shrunk it already, and then this is nothing). */
+	if (drop_bnd && drop_bounding(rt->bounding, p->bounding, rt->max_bits) != 0)
 		return fail_step("PR_CAPBSET_DROP");
-	if (touch_caps && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
+	if (touch_caps && rt->ambient != 0 &&
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
 		return fail_step("PR_CAP_AMBIENT_CLEAR_ALL");
-	if (p->switch_user && switch_user(p) != 0)
+	if (p->switch_user && switch_user(p, rt) != 0)
 		return -1;
 	if (touch_caps) {
 		if (set_caps(p->effective, p->permitted, p->inheritable) != 0)
@@ -197,27 +276,40 @@ int privilege_apply(const struct plan *p, const struct runtime *rt)
 			    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, bit, 0, 0) != 0)
 				return fail_step("PR_CAP_AMBIENT_RAISE");
 	}
-	if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+	if (p->no_new_privs && !rt->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return fail_step("PR_SET_NO_NEW_PRIVS");
 	return verify(p, rt);
 }
 
-void privilege_drop_self(const struct plan *p, const struct runtime *rt)
+int privilege_drop_self(const struct plan *p, const struct runtime *rt)
 {
-	/* Best effort on every step: the child already runs, and capinit
-	 * itself never executes anything, so a failure here costs defence in
-	 * depth, not the child's confinement. */
-	if (rt->permitted & CAPMASK_BIT(CAP_SETPCAP)) {
-		if (set_caps(rt->permitted, rt->permitted, rt->inheritable) != 0 ||
-		    drop_bounding(0, rt->max_bits) != 0)
-			log_error("could not empty capinit's own bounding set: %s",
-				  strerror(errno));
-	}
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-		log_debug("could not clear capinit's ambient set: %s", strerror(errno));
-	if (set_caps(p->parent_keep, p->parent_keep, 0) != 0)
+	/* What the app must never run beside: a PID 1 holding capabilities.
+	 * CAP_SETPCAP stays a moment longer where the bounding set is still to
+	 * be emptied (it gives no power over files or other processes), and
+	 * privilege_finish_drop() lets it go. */
+	capmask keep = p->parent_keep;
+	if ((rt->permitted & CAPMASK_BIT(CAP_SETPCAP)) && rt->bounding != 0)
+		keep |= CAPMASK_BIT(CAP_SETPCAP);
+	if (set_caps(keep, keep, 0) != 0) {
 		log_error("could not drop capinit's own capabilities: %s", strerror(errno));
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -1;
+	}
+	if (!rt->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		log_error("could not set no_new_privs on capinit: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void privilege_finish_drop(const struct plan *p, const struct runtime *rt)
+{
+	/* Best effort: capinit never executes anything, so its bounding set
+	 * only matters as defence in depth. */
+	if (!(rt->permitted & CAPMASK_BIT(CAP_SETPCAP)) || rt->bounding == 0)
+		return;
+	if (drop_bounding(rt->bounding, 0, rt->max_bits) != 0)
+		log_error("could not empty capinit's own bounding set: %s", strerror(errno));
+	if (set_caps(p->parent_keep, p->parent_keep, 0) != 0)
+		log_error("could not drop CAP_SETPCAP: %s", strerror(errno));
 	log_debug("capinit now keeps %s", p->parent_keep ? "only CAP_KILL" : "no capability");
 }

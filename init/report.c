@@ -104,6 +104,9 @@ void report_plan(struct outbuf *out, const struct config *cfg, const struct plan
 	if (p->bounding_kept_warning)
 		out_printf(out, "  (bounding set left as handed over: no CAP_SETPCAP; safe because "
 			     "the child is non-root under no_new_privs)\n");
+	if (p->app_can_ptrace_init)
+		out_printf(out, "  (CAP_SYS_PTRACE: the app can attach to capinit despite its "
+			     "non-dumpable flag and read its memory, /proc/1/environ, /proc/1/fd)\n");
 	if (p->cannot_signal_child)
 		out_printf(out, "  (no CAP_KILL: capinit cannot forward signals to the app's uid)\n");
 	if (p->switch_user) {
@@ -115,6 +118,11 @@ void report_plan(struct outbuf *out, const struct config *cfg, const struct plan
 	} else {
 		out_printf(out, "  user         unchanged (uid %u)\n", (unsigned)p->uid);
 	}
+	out_printf(out, "  securebits   0x%x%s\n", rt->securebits,
+		   rt->securebits ? " (set by the runtime; kept, and the plan allows for them)" : "");
+	if (p->already_user)
+		out_printf(out, "  (already running as uid %u gid %u with these groups: no switch)\n",
+			   (unsigned)p->uid, (unsigned)p->gid);
 	out_printf(out, "  no_new_privs %d%s\n", p->no_new_privs,
 		p->nnp_forced_by_runtime ? " (already set by the runtime)" : "");
 	out_printf(out, "equivalent:\n");

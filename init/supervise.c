@@ -2,6 +2,7 @@
 #include "supervise.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,69 +11,74 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ksig.h"
 #include "log.h"
 #include "privilege.h"
 
+/* How the child relates to the terminal on stdin, decided before the fork. */
+enum tty_mode {
+	/* Its own process group, in the terminal's foreground when there is
+	 * one: Ctrl-C and job control reach it directly (docker run -it). */
+	TTY_FOREGROUND,
+	/* dumb-init's mode: a session of its own, taking the terminal as its
+	 * controlling terminal when capinit handed it over. */
+	TTY_SESSION,
+	/* A session of its own without the caller's terminal: the child runs
+	 * with less privilege than the interactive shell that started capinit,
+	 * and must not push input into that shell (TIOCSTI needs the terminal
+	 * to be the caller's controlling one). Terminal signals reach capinit,
+	 * which stays in the foreground, and are forwarded. */
+	TTY_DETACHED,
+};
+
 struct supervisor {
 	const struct config *cfg;
+	pid_t self;
 	pid_t child;
 	bool child_done;
 	int child_status; /* raw wait status */
 	bool is_pid1;
 	int sfd;
-	sigset_t handled; /* blocked in capinit, read from the signalfd */
-	sigset_t original; /* the mask capinit was started with */
+	ksigmask original; /* the mask capinit was started with */
+	enum tty_mode tty;
+	/* Signals that arrived before the child existed, forwarded once it does
+	 * (dumb-init's hand-off drains them early). */
+	int early[2];
+	size_t nearly;
 };
-
-/* Signals the kernel raises in capinit itself on a fault: left unblocked so a
- * real fault kills capinit instead of looping. */
-static bool is_fault_signal(int sig)
-{
-	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
-	       sig == SIGABRT || sig == SIGTRAP || sig == SIGSYS;
-}
-
-static void build_handled_set(sigset_t *set)
-{
-	sigemptyset(set);
-	for (int sig = 1; sig < SIGNAL_SLOTS; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP || is_fault_signal(sig))
-			continue;
-		/* libc refuses the few real-time signals it reserves for itself
-		 * (32-34 in musl); those cannot be forwarded. */
-		(void)sigaddset(set, sig);
-	}
-}
 
 static int setup_signals(struct supervisor *s)
 {
-	build_handled_set(&s->handled);
-	if (sigprocmask(SIG_BLOCK, &s->handled, &s->original) != 0)
-		return -1;
-	/* Blocking: the idle loop is one read(2) and nothing else. */
-	s->sfd = signalfd(-1, &s->handled, SFD_CLOEXEC);
+	/* Every signal was blocked first thing in main(); this reads them. The
+	 * fault signals are among them: one sent with kill(2) is forwarded like
+	 * any other, while a real fault in capinit itself still kills it,
+	 * because the kernel unblocks a synchronously raised fault signal.
+	 * Blocking costs no safety, and forwarding is what dumb-init users
+	 * rely on. Blocking: the idle loop is one read(2) and nothing else. */
+	s->sfd = ksig_signalfd(ksig_all_catchable());
 	return s->sfd < 0 ? -1 : 0;
 }
 
 static int exec_failure_status(int err) { return err == ENOENT ? 127 : 126; }
 
-/* In the child, between fork and execve. Never returns. */
-static void run_child(struct supervisor *s, const struct plan *plan, const struct runtime *rt,
-		      char **child_env)
+static void enter_tty_mode(enum tty_mode mode)
 {
-	const struct config *cfg = s->cfg;
-	close(s->sfd);
-	if (cfg->setsid) {
-		/* dumb-init's mode: a new session, and the terminal (if any)
-		 * becomes its controlling terminal. */
+	switch (mode) {
+	case TTY_SESSION:
 		if (setsid() < 0)
 			log_debug("setsid: %s", strerror(errno));
 		else if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
 			log_debug("TIOCSCTTY: %s", strerror(errno));
-	} else {
+		break;
+	case TTY_DETACHED:
+		if (setsid() < 0)
+			log_debug("setsid: %s", strerror(errno));
+		break;
+	case TTY_FOREGROUND:
 		/* Its own process group, so group forwarding has a target and a
 		 * terminal's Ctrl-C reaches it through the foreground group. */
 		if (setpgid(0, 0) != 0)
@@ -81,11 +87,31 @@ static void run_child(struct supervisor *s, const struct plan *plan, const struc
 		 * background group. */
 		if (isatty(STDIN_FILENO) && tcsetpgrp(STDIN_FILENO, getpid()) != 0)
 			log_debug("tcsetpgrp: %s", strerror(errno));
+		break;
 	}
+}
+
+/* In the child, between fork and execve. Never returns. `go` is the read
+ * end of the handshake: the parent writes one byte once it has dropped its
+ * own privilege, and closes it without writing if it could not. */
+static void run_child(struct supervisor *s, const struct plan *plan, const struct runtime *rt,
+		      char **child_env, int go)
+{
+	const struct config *cfg = s->cfg;
+	close(s->sfd);
+	enter_tty_mode(s->tty);
 	if (privilege_apply(plan, rt) != 0)
 		_exit(125);
-	/* The mask capinit was started with; dispositions were never changed. */
-	sigprocmask(SIG_SETMASK, &s->original, NULL);
+	char byte;
+	ssize_t n;
+	do
+		n = read(go, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(125); /* the parent kept its privilege or is gone: never exec */
+	/* The mask capinit was started with; every disposition is the
+	 * default already (main reset the ones the caller ignored). */
+	ksig_setmask(s->original);
 	execvpe(cfg->command[0], cfg->command, child_env);
 	int err = errno;
 	log_error("cannot execute '%s': %s", cfg->command[0], strerror(err));
@@ -196,6 +222,10 @@ static bool wait_events(struct supervisor *s, int timeout_ms)
 		int sig = (int)info[i].ssi_signo;
 		if (sig == SIGCHLD)
 			child_changed = true; /* reaped below, whoever sent it */
+		else if (info[i].ssi_code == SI_USER && (pid_t)info[i].ssi_pid == s->self)
+			/* capinit's own doing (a SIGPIPE from writing to a closed
+			 * stderr): nobody sent it to the app. */
+			log_debug("signal %d raised by capinit itself, not forwarded", sig);
 		else
 			forward(s, sig);
 	}
@@ -254,10 +284,61 @@ static void check_reaping(const struct supervisor *s)
 	}
 }
 
-int supervise_run(const struct config *cfg, const struct plan *plan, const struct runtime *rt,
-		  char **child_env)
+/* Less privilege than the caller: another uid, or capabilities taken away. */
+static bool child_less_privileged(const struct plan *p, const struct runtime *rt)
 {
-	struct supervisor s = {.cfg = cfg, .is_pid1 = getpid() == 1, .sfd = -1};
+	return (p->switch_user && p->uid != rt->euid) || p->permitted != rt->permitted ||
+	       p->effective != rt->effective || p->bounding != (rt->bounding & p->kernel);
+}
+
+static enum tty_mode decide_tty_mode(const struct config *cfg, const struct plan *plan,
+				     const struct runtime *rt)
+{
+	/* capinit leads the terminal's session as a container's PID 1 with a
+	 * terminal (runc makes it so); started from an interactive shell it
+	 * does not, and the terminal is then the caller's. */
+	bool callers_terminal = isatty(STDIN_FILENO) && tcgetsid(STDIN_FILENO) != getpid();
+	if (callers_terminal && child_less_privileged(plan, rt))
+		return TTY_DETACHED;
+	return cfg->setsid ? TTY_SESSION : TTY_FOREGROUND;
+}
+
+/* dumb-init's hand-off: a session leader gives up its controlling terminal
+ * so that the child's new session can take it. The kernel then sends SIGHUP
+ * and SIGCONT to capinit's foreground group; they are still blocked, so
+ * they are drained here and the kernel's own (SI_KERNEL) are discarded,
+ * while one a process sent in the meantime is kept for the child. */
+static void hand_over_terminal(struct supervisor *s)
+{
+	if (!isatty(STDIN_FILENO) || getsid(0) != s->self)
+		return;
+	if (ioctl(STDIN_FILENO, TIOCNOTTY) != 0) {
+		log_debug("TIOCNOTTY: %s", strerror(errno));
+		return;
+	}
+	sigset_t hupcont;
+	sigemptyset(&hupcont);
+	sigaddset(&hupcont, SIGHUP);
+	sigaddset(&hupcont, SIGCONT);
+	const struct timespec now = {0, 0};
+	siginfo_t info;
+	int sig;
+	while ((sig = sigtimedwait(&hupcont, &info, &now)) > 0) {
+		if (info.si_code == SI_KERNEL)
+			log_debug("discarded signal %d from giving up the terminal", sig);
+		else if (s->nearly < sizeof s->early / sizeof s->early[0])
+			s->early[s->nearly++] = sig;
+	}
+}
+
+int supervise_run(const struct config *cfg, const struct plan *plan, const struct runtime *given,
+		  char **child_env, ksigmask original_mask)
+{
+	struct supervisor s = {.cfg = cfg, .self = getpid(), .sfd = -1,
+			       .original = original_mask};
+	s.is_pid1 = s.self == 1;
+	/* rt follows capinit's own state as it changes below. */
+	struct runtime rt = *given;
 	if (cfg->pdeath_signal && prctl(PR_SET_PDEATHSIG, cfg->pdeath_signal, 0, 0, 0) != 0) {
 		log_error("cannot set the parent-death signal: %s", strerror(errno));
 		return startup_failure_status(cfg);
@@ -267,25 +348,53 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		return 125;
 	}
+	s.tty = decide_tty_mode(cfg, plan, &rt);
+	if (s.tty == TTY_SESSION)
+		hand_over_terminal(&s);
+	/* The child inherits the bounding set: shrinking it here drops each
+	 * capability once instead of once in each process. */
+	if (privilege_shrink_bounding(plan, &rt) != 0)
+		return 125;
+	int go[2];
+	if (pipe2(go, O_CLOEXEC) != 0) {
+		log_error("cannot start the child: pipe: %s", strerror(errno));
+		return 125;
+	}
 
 	s.child = fork();
 	if (s.child < 0) {
 		log_error("cannot start the child: fork: %s", strerror(errno));
 		return 125;
 	}
-	if (s.child == 0)
-		run_child(&s, plan, rt, child_env);
+	if (s.child == 0) {
+		close(go[1]);
+		run_child(&s, plan, &rt, child_env, go[0]);
+	}
+	close(go[0]);
 
 	/* Also from this side, so forwarding to the group never races the
-	 * child's own setpgid. */
-	if (!cfg->setsid)
+	 * child's own setpgid (a session leader's own setsid makes it one). */
+	if (s.tty == TTY_FOREGROUND)
 		(void)setpgid(s.child, s.child);
-	log_info("started child %d: %s", s.child, cfg->command[0]);
 	/* The child keeps the caller's directory; the init, which lives as
 	 * long as the container, must not keep a mount busy (as dumb-init). */
 	if (chdir("/") != 0)
 		log_debug("chdir /: %s", strerror(errno));
-	privilege_drop_self(plan, rt);
+	if (privilege_drop_self(plan, &rt) != 0) {
+		/* The app must not run beside a privileged PID 1: closing the
+		 * pipe unwritten makes the child exit 125 without executing. */
+		close(go[1]);
+		kill(s.child, SIGKILL);
+		(void)waitpid(s.child, NULL, 0);
+		return 125;
+	}
+	if (write(go[1], "x", 1) != 1)
+		log_error("cannot release the child: %s", strerror(errno));
+	close(go[1]);
+	log_info("started child %d: %s", s.child, cfg->command[0]);
+	privilege_finish_drop(plan, &rt);
+	for (size_t i = 0; i < s.nearly; i++)
+		forward(&s, s.early[i]);
 	while (!s.child_done) {
 		if (!wait_events(&s, -1))
 			break;

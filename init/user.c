@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,48 +55,81 @@ static bool visit_line(char *line, visit_fn visit, void *ctx)
 	return visit(fields, n, ctx);
 }
 
-/* Read the lines of a colon file with read(2), calling `visit` until it
- * returns true. A line longer than the buffer is skipped whole. A missing
- * file (an image built FROM scratch) simply has no entries. */
-static void scan_file(const char *path, visit_fn visit, void *ctx)
+/* Visit each line of an in-memory colon file until `visit` returns true. A
+ * line is copied out first (visitors cut it into fields); one longer than
+ * the buffer cannot be an entry we could use and is skipped whole. */
+static void scan_text(const char *text, size_t len, visit_fn visit, void *ctx)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	char buf[LINE_MAX_LEN];
-	size_t have = 0;
-	bool skipping = false, done = false;
-	while (!done) {
-		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+	char line[LINE_MAX_LEN];
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		if (n < sizeof line) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			/* A NUL inside a line would hide the rest of it. */
+			if (strlen(line) == n && visit_line(line, visit, ctx))
+				return;
+		}
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* Is fd the same open file as one of the standard descriptors? A symlink
+ * such as /etc/passwd -> /proc/self/fd/0 would otherwise read the database
+ * from whoever feeds capinit's stdin. */
+static bool same_as_stdio(const struct stat *st)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		struct stat other;
+		if (fstat(fd, &other) == 0 && other.st_dev == st->st_dev &&
+		    other.st_ino == st->st_ino)
+			return true;
+	}
+	return false;
+}
+
+int user_db_load(const char *path, char *buf, size_t cap, size_t *len, char *err,
+		 size_t errsize)
+{
+	*len = 0;
+	/* Non-blocking: a FIFO must not hang capinit before it handles signals
+	 * for the app; it is refused below anyway. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0; /* an image built FROM scratch: no entries */
+		fmt_snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	const char *why = NULL;
+	if (fstat(fd, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (same_as_stdio(&st))
+		why = "the same file as capinit's standard input or output";
+	else if ((unsigned long long)st.st_size > cap)
+		why = "larger than the limit of 1 MiB";
+	while (why == NULL) {
+		ssize_t n = read(fd, buf + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		bool eof = n <= 0;
-		if (!eof)
-			have += (size_t)n;
-		size_t start = 0;
-		char *nl;
-		while (!done && (nl = memchr(buf + start, '\n', have - start)) != NULL) {
-			*nl = '\0';
-			if (!skipping)
-				done = visit_line(buf + start, visit, ctx);
-			skipping = false;
-			start = (size_t)(nl - buf) + 1;
-		}
-		if (eof) {
-			if (!done && !skipping && start < have) {
-				buf[have] = '\0'; /* a last line without a newline */
-				visit_line(buf + start, visit, ctx);
-			}
+		if (n < 0)
+			why = strerror(errno);
+		else if (n == 0)
 			break;
-		}
-		memmove(buf, buf + start, have - start);
-		have -= start;
-		if (have == sizeof buf - 1) {
-			skipping = true; /* too long to be an entry we could use */
-			have = 0;
-		}
+		else if ((*len += (size_t)n) == cap)
+			why = "larger than the limit of 1 MiB"; /* it grew while we read */
 	}
 	close(fd);
+	if (why) {
+		fmt_snprintf(err, errsize, "%s: %s", path, why);
+		return -1;
+	}
+	return 0;
 }
 
 struct passwd_query {
@@ -168,14 +202,15 @@ static bool visit_group(char **f, size_t n, void *ctx)
 	return false;
 }
 
-int user_resolve(const struct id_spec *user, const struct id_spec *group, const char *source,
-		 const char *passwd_path, const char *group_path, struct user_ids *out,
-		 char *err, size_t errsize)
+int user_resolve_text(const struct id_spec *user, const struct id_spec *group, const char *source,
+		      const struct user_db *passwd, const struct user_db *groups,
+		      struct user_ids *out, char *err, size_t errsize)
 {
 	memset(out, 0, sizeof *out);
+	const char *passwd_path = passwd->path, *group_path = groups->path;
 	struct passwd_entry pw = {0};
 	struct passwd_query pq = {user, &pw};
-	scan_file(passwd_path, visit_passwd, &pq);
+	scan_text(passwd->text, passwd->len, visit_passwd, &pq);
 
 	if (!pw.found && !user->numeric) {
 		fmt_snprintf(err, errsize, "%s: unknown user '%s' (not in %s)", source, user->name,
@@ -197,7 +232,7 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 			out->gid = group->id;
 		} else {
 			struct group_query gq = {.want = group};
-			scan_file(group_path, visit_group, &gq);
+			scan_text(groups->text, groups->len, visit_group, &gq);
 			if (!gq.found) {
 				fmt_snprintf(err, errsize, "%s: unknown group '%s' (not in %s)", source,
 					 group->name, group_path);
@@ -213,7 +248,7 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 		bool overflow = false;
 		add_group(out, out->gid, &overflow);
 		struct group_query gq = {.member = pw.name, .ids = out};
-		scan_file(group_path, visit_group, &gq);
+		scan_text(groups->text, groups->len, visit_group, &gq);
 		if (gq.overflow) {
 			fmt_snprintf(err, errsize, "%s: user '%s' is in more than %d groups", source,
 				 pw.name, USER_MAX_GROUPS);
@@ -226,4 +261,23 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 		fmt_snprintf(out->home_env, sizeof out->home_env, "HOME=%s", pw.home);
 	}
 	return 0;
+}
+
+int user_resolve(const struct id_spec *user, const struct id_spec *group, const char *source,
+		 const char *passwd_path, const char *group_path, struct user_ids *out,
+		 char *err, size_t errsize)
+{
+	/* Static: 2 MiB of zero pages that cost nothing until read into. */
+	static char passwd_text[USER_DB_MAX], group_text[USER_DB_MAX];
+	struct user_db passwd = {passwd_path, passwd_text, 0};
+	struct user_db groups = {group_path, group_text, 0};
+	char why[400];
+	if (user_db_load(passwd_path, passwd_text, sizeof passwd_text, &passwd.len, why,
+			 sizeof why) != 0 ||
+	    user_db_load(group_path, group_text, sizeof group_text, &groups.len, why,
+			 sizeof why) != 0) {
+		fmt_snprintf(err, errsize, "%s: cannot read the user database: %s", source, why);
+		return -1;
+	}
+	return user_resolve_text(user, group, source, &passwd, &groups, out, err, errsize);
 }

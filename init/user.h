@@ -23,7 +23,32 @@ struct user_ids {
 	char home_env[4096 + 6]; /* "HOME=/home/app" */
 };
 
-/* Returns 0, or -1 with one line in err naming `source` and the token. */
+/* The most of /etc/passwd or /etc/group capinit reads: far above any real
+ * image's, and a bound on what a hostile one can make it do. */
+#define USER_DB_MAX (1024 * 1024)
+
+/* One database's text, as read from `path` (named in messages). */
+struct user_db {
+	const char *path;
+	const char *text;
+	size_t len;
+};
+
+/* Read a user database into buf (cap bytes): a missing file is an empty
+ * one; anything but a regular file of at most cap bytes, or one that is
+ * capinit's stdin/stdout/stderr, is an error. Never blocks on a FIFO or
+ * device. Returns 0, or -1 with the path and the reason in err. */
+int user_db_load(const char *path, char *buf, size_t cap, size_t *len, char *err,
+		 size_t errsize);
+
+/* USER[:GROUP] resolved against databases in memory. Pure. Returns 0, or
+ * -1 with one line in err naming `source` and the token. */
+int user_resolve_text(const struct id_spec *user, const struct id_spec *group, const char *source,
+		      const struct user_db *passwd, const struct user_db *groups,
+		      struct user_ids *out, char *err, size_t errsize);
+
+/* Both steps with the files at these paths. Returns 0, or -1 with one line
+ * in err naming `source` and the token (or the file and what is wrong). */
 int user_resolve(const struct id_spec *user, const struct id_spec *group, const char *source,
 		 const char *passwd_path, const char *group_path, struct user_ids *out,
 		 char *err, size_t errsize);
