@@ -12,14 +12,10 @@
 # libcap's header (for CAP_LAST_CAP), the host's from libcap-dev.
 
 FUZZ_CC ?= clang
-# Until config escapes what it echoes (issue 10, on main), a '\n' from the
-# input reaches a message raw: the one-line check is off meanwhile. With the
-# escaping in: -DFUZZ_SINGLE_LINE_MESSAGES=1 -DFUZZ_PRINTABLE_MESSAGES=1.
-FUZZ_DEFINES ?= -DFUZZ_SINGLE_LINE_MESSAGES=0 -DFUZZ_PRINTABLE_MESSAGES=0
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS ?=
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) $(FUZZ_SAN) -Iinit -Itests/fuzz $(FUZZ_DEFINES)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) $(FUZZ_SAN) -Iinit -Itests/fuzz
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix build/fuzz/fuzz_,$(FUZZ_NAMES))
 FUZZ_OBJS := $(patsubst init/%.c,build/fuzz/obj/%.o,$(PURE_SRCS))

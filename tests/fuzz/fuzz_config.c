@@ -3,9 +3,11 @@
  *
  * Input: byte 0 picks argv[0] (capinit, tini, dumb-init and their other
  * names); the rest is NUL-separated words, argv until an empty word, then
- * the environment. Invariants: 0, or -1 with a one-line message and status
- * 2 (capinit) or 1/2 (tini, dumb-init); a parsed config within its ranges;
- * the child's environment without any CAPINIT_ variable. */
+ * the environment. Invariants: 0, or -1 with a message that logs as one
+ * printable line and status 2 (capinit) or 1/2 (tini, dumb-init); a parsed
+ * config within its ranges, from an environment whose CAPINIT_ entries
+ * each have a '=' and a name of their own; the child's environment without
+ * any CAPINIT_ variable. */
 #include <stdint.h>
 #include <string.h>
 
@@ -52,6 +54,21 @@ static void check_config(const struct config *cfg, const struct fuzz_words *w)
 	}
 }
 
+/* Accepted only when every CAPINIT_ entry has a value and a name no other
+ * entry has: which of two values applies would be a guess. */
+static void check_own_entries(const struct fuzz_words *w)
+{
+	for (size_t i = 0; i < w->envc; i++) {
+		if (strncmp(w->envp[i], "CAPINIT_", 8) != 0)
+			continue;
+		const char *eq = strchr(w->envp[i], '=');
+		FUZZ_ASSERT(eq != NULL);
+		size_t len = (size_t)(eq - w->envp[i]) + 1; /* with the '=' */
+		for (size_t j = 0; j < w->envc; j++)
+			FUZZ_ASSERT(j == i || strncmp(w->envp[j], w->envp[i], len) != 0);
+	}
+}
+
 static void check_child_env(const struct fuzz_words *w)
 {
 	char *out[FUZZ_MAX_WORDS + 2];
@@ -86,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(rc == 0 || rc == -1);
 	if (rc == 0) {
 		check_config(&cfg, &w);
+		check_own_entries(&w);
 	} else {
 		fuzz_check_message(err.msg, sizeof err.msg);
 		if (personality_from_argv0(w.argv[0]) == PERSONALITY_CAPINIT)

@@ -7,14 +7,17 @@
 #ifndef CAPINIT_FUZZ_INPUT_H
 #define CAPINIT_FUZZ_INPUT_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 
 /* A failed invariant: say which and abort, so libFuzzer keeps the input. */
 #define FUZZ_ASSERT(cond)                                                              \
@@ -26,30 +29,32 @@
 		}                                                                      \
 	} while (0)
 
-/* Messages must be one line. Once config escapes the tokens it echoes
- * (issue 10), they must also be printable ASCII; build with
- * -DFUZZ_PRINTABLE_MESSAGES=1 to check that, and with
- * -DFUZZ_SINGLE_LINE_MESSAGES=0 to let a raw echoed '\n' through while the
- * escaping is not in. */
-#ifndef FUZZ_SINGLE_LINE_MESSAGES
-#define FUZZ_SINGLE_LINE_MESSAGES 1
-#endif
-#ifndef FUZZ_PRINTABLE_MESSAGES
-#define FUZZ_PRINTABLE_MESSAGES 0
-#endif
+/* A message as the user sees it: log_msg() escapes every byte outside
+ * printable ASCII, so whatever a token brings ('\n', ESC) the logged line
+ * is "capinit: " and printable text ending in one newline. The line goes to
+ * a pipe (log's info descriptor), read back and checked. The raw message
+ * must be non-empty and NUL-terminated inside its buffer. */
+static int fuzz_log_pipe[2] = {-1, -1};
 
 static inline void fuzz_check_message(const char *msg, size_t size)
 {
 	size_t len = strnlen(msg, size);
-	FUZZ_ASSERT(len < size); /* NUL-terminated inside its buffer */
+	FUZZ_ASSERT(len < size);
 	FUZZ_ASSERT(len > 0);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)msg[i];
-		if (FUZZ_SINGLE_LINE_MESSAGES)
-			FUZZ_ASSERT(c != '\n' && c != '\r');
-		if (FUZZ_PRINTABLE_MESSAGES)
-			FUZZ_ASSERT(c >= 0x20 && c < 0x7f);
+	if (fuzz_log_pipe[0] < 0) {
+		FUZZ_ASSERT(pipe(fuzz_log_pipe) == 0);
+		FUZZ_ASSERT(fcntl(fuzz_log_pipe[0], F_SETFL, O_NONBLOCK) == 0);
+		log_set_info_fd(fuzz_log_pipe[1]);
+		log_set_level(LOG_INFO);
 	}
+	log_msg(LOG_INFO, "%s", msg);
+	char line[2048];
+	ssize_t n = read(fuzz_log_pipe[0], line, sizeof line);
+	FUZZ_ASSERT(n > 9 && (size_t)n < sizeof line); /* one write, one line */
+	FUZZ_ASSERT(memcmp(line, "capinit: ", 9) == 0);
+	FUZZ_ASSERT(line[n - 1] == '\n');
+	for (ssize_t i = 0; i < n - 1; i++)
+		FUZZ_ASSERT(line[i] >= 0x20 && line[i] < 0x7f);
 }
 
 /* The words of an input: NUL-separated, copied so each is NUL-terminated.

@@ -1,11 +1,12 @@
 /* plan_make() on a fuzzed config and a made-up runtime.
  *
- * Input: a 52-byte header, then a command line and environment as
+ * Input: a 54-byte header, then a command line and environment as
  * fuzz_config reads them (byte 51 picks argv[0]). The header is the
  * runtime: permitted, effective, inheritable, bounding, ambient (8 bytes
- * each), the kernel's capability count (1..64), flags (no_new_privs; uids
- * 0 or not), and the resolved user's uid, gid and group count when the
- * config asks for a user. The runtime is made kernel-consistent (effective
+ * each), the kernel's capability count (1..64), flags (no_new_privs; real,
+ * effective, saved uid and the gids 0 or 1000), the resolved user's uid,
+ * gid and group count when the config asks for a user, the securebits and
+ * capinit's own supplementary groups. The runtime is made kernel-consistent (effective
  * within permitted, ambient within permitted and inheritable, everything
  * within the kernel's capabilities): the plan is only defined for a state
  * the kernel can hand over.
@@ -16,8 +17,9 @@
  * every child set within the bounding set and H, dropped capabilities in no
  * child set, ambient within permitted ∩ inheritable, a non-root child's
  * permitted and ambient exactly ADD, a root child with empty inheritable
- * and ambient; no_new_privs unless disabled; an error leaves a one-line
- * message. */
+ * and ambient; no_new_privs unless disabled; no plan that the securebits
+ * or mixed uids would make the kernel break; an error leaves a message that
+ * logs as one printable line. */
 #include <stdint.h>
 #include <string.h>
 
@@ -27,7 +29,7 @@
 #include "plan.h"
 #include "user.h"
 
-#define HEADER 52
+#define HEADER 54
 
 static capmask mask_at(const uint8_t *p)
 {
@@ -61,22 +63,42 @@ static void check_plan(const struct config *cfg, const struct user_ids *ids,
 	FUZZ_ASSERT(p->no_new_privs == (cfg->no_new_privs || rt->no_new_privs));
 	FUZZ_ASSERT(within(p->parent_keep, rt->permitted));
 
-	bool non_root_child = p->switch_user && p->uid != 0;
-	FUZZ_ASSERT(p->switch_user == (ids != NULL));
-	if (ids != NULL)
-		FUZZ_ASSERT(p->uid == ids->uid && p->gid == ids->gid && p->ngroups == ids->ngroups);
+	/* Who the child is: root rules at execve follow the real and the
+	 * effective uid, so mixed ids with a 0 among them need a user. */
+	if (ids != NULL) {
+		FUZZ_ASSERT(p->switch_user != p->already_user);
+		FUZZ_ASSERT(p->uid == ids->uid && p->gid == ids->gid);
+		FUZZ_ASSERT(p->child_root == (ids->uid == 0));
+		if (p->switch_user)
+			FUZZ_ASSERT(p->ngroups == ids->ngroups);
+		else
+			FUZZ_ASSERT(rt->ruid == ids->uid && rt->euid == ids->uid && rt->suid == ids->uid);
+	} else {
+		FUZZ_ASSERT(!p->switch_user && !p->already_user);
+		bool mixed = rt->ruid != rt->euid || rt->euid != rt->suid;
+		FUZZ_ASSERT(!mixed || (rt->ruid != 0 && rt->euid != 0 && rt->suid != 0));
+		FUZZ_ASSERT(p->child_root == (rt->euid == 0));
+	}
+	if (p->switch_user && !p->child_root)
+		FUZZ_ASSERT(within(CAPMASK_BIT(6) | CAPMASK_BIT(7), rt->permitted)); /* SETGID, SETUID */
+
+	/* No plan the runtime's securebits would make the kernel break. */
+	if (p->spec_given && p->child_root && p->permitted != 0)
+		FUZZ_ASSERT(!(rt->securebits & SB_NOROOT));
+	if (p->spec_given && p->ambient != 0)
+		FUZZ_ASSERT(!(rt->securebits & SB_NO_CAP_AMBIENT_RAISE));
 
 	if (!p->spec_given) {
 		FUZZ_ASSERT(!cfg->drop_set && !cfg->add_set);
-		if (non_root_child)
+		if (p->switch_user && !p->child_root)
 			FUZZ_ASSERT(children == 0);
 		return;
 	}
 	FUZZ_ASSERT(within(children, handed));
 	FUZZ_ASSERT(within(children, p->bounding));
 	if (p->bounding_kept_warning) {
-		/* The child is not root (switched, or capinit runs as non-root). */
-		FUZZ_ASSERT(p->uid != 0 && p->no_new_privs && !p->reduce_bounding);
+		/* Allowed only for a non-root child under no_new_privs. */
+		FUZZ_ASSERT(!p->child_root && p->no_new_privs && !p->reduce_bounding);
 		FUZZ_ASSERT(p->bounding == (rt->bounding & kernel));
 	} else {
 		FUZZ_ASSERT(within(p->bounding, handed));
@@ -93,14 +115,18 @@ static void check_plan(const struct config *cfg, const struct user_ids *ids,
 	FUZZ_ASSERT(within(cfg->add, p->permitted));
 	if (cfg->drop_all)
 		FUZZ_ASSERT(within(children, cfg->add));
-	if (non_root_child) {
+	if (p->child_root) {
+		/* An inheritable capability would come back at execve. */
+		FUZZ_ASSERT(p->inheritable == 0 && p->ambient == 0);
+	} else {
+		/* A non-root child keeps across execve exactly its ambient set. */
 		FUZZ_ASSERT(p->permitted == cfg->add && p->ambient == cfg->add);
 		FUZZ_ASSERT(p->inheritable == cfg->add && p->effective == cfg->add);
 	}
-	if (p->uid == 0)
-		FUZZ_ASSERT(p->inheritable == 0 && p->ambient == 0);
 	if (p->reduce_bounding)
 		FUZZ_ASSERT(rt->permitted & CAPMASK_BIT(8)); /* CAP_SETPCAP */
+	FUZZ_ASSERT(p->ptrace_added == ((cfg->add & CAPMASK_BIT(19)) != 0)); /* SYS_PTRACE */
+	FUZZ_ASSERT(p->app_can_ptrace_init == (((p->permitted | p->ambient) & CAPMASK_BIT(19)) != 0));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -119,10 +145,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rt.ambient = mask_at(data + 32) & rt.permitted & rt.inheritable;
 	uint8_t flags = data[41];
 	rt.no_new_privs = flags & 1;
+	uint8_t more = data[53];
 	rt.ruid = flags & 2 ? 1000 : 0;
 	rt.euid = flags & 4 ? 1000 : 0;
-	rt.suid = rt.euid;
+	rt.suid = more & 1 ? 1000 : 0;
 	rt.rgid = rt.egid = rt.sgid = flags & 8 ? 1000 : 0;
+	rt.securebits = data[52] & 0x7f;
+	rt.groups_overflow = more & 2;
+	rt.ngroups = (size_t)(more >> 2); /* 0..63 */
+	for (size_t i = 0; i < rt.ngroups; i++)
+		rt.groups[i] = rt.rgid + (gid_t)i;
+	rt.sig_ign = 0;
 
 	struct fuzz_words w;
 	fuzz_words_split(&w, data[51], data + HEADER, size - HEADER);
@@ -137,8 +170,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * made-up ones (what the passwd file would say). */
 	struct user_ids ids = {0};
 	if (cfg.user.set) {
-		ids.uid = cfg.user.numeric ? cfg.user.id : u32_at(data + 42) % 4;
-		ids.gid = cfg.group.set && cfg.group.numeric ? cfg.group.id : u32_at(data + 46);
+		/* 0, 1000 (perhaps capinit's own ids) or another. */
+		static const uint32_t uids[] = {0, 1000, 1, 65534};
+		ids.uid = cfg.user.numeric ? cfg.user.id : uids[u32_at(data + 42) % 4];
+		ids.gid = cfg.group.set && cfg.group.numeric ? cfg.group.id
+			  : data[46] & 1 ? 1000 : u32_at(data + 46);
 		ids.ngroups = 1 + data[50] % USER_MAX_GROUPS;
 		for (size_t i = 0; i < ids.ngroups; i++)
 			ids.groups[i] = ids.gid + (gid_t)i;

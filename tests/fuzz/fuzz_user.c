@@ -1,40 +1,20 @@
-/* The passwd/group readers, through user_resolve().
- *
- * user.c reads the databases from paths (there is no parse-from-memory
- * entry point yet), so each input is written to two files in /dev/shm
- * (memory, no disk) that user_resolve() then reads, as it reads an image's
- * /etc/passwd and /etc/group.
+/* The passwd/group readers: user_resolve_text(), the parser of the
+ * databases user_db_load() read into memory.
  *
  * Input: USER[:GROUP] up to the first NUL (parsed by config_parse as
  * --user is), the passwd file up to the next NUL, the group file the rest.
  * Invariants: 0 with ids that agree with the spec and the files (a named
  * user has a line of that name; a number is that number; 1..64 distinct
  * groups, the primary first; an explicit group the only one), or -1 with a
- * one-line message. */
-#include <fcntl.h>
+ * message that logs as one printable line. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "fuzz_input.h"
 #include "user.h"
-
-static char passwd_path[64], group_path[64];
-
-static void write_file(const char *path, const uint8_t *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FUZZ_ASSERT(fd >= 0);
-	while (size > 0) {
-		ssize_t n = write(fd, data, size);
-		FUZZ_ASSERT(n > 0);
-		data += n;
-		size -= (size_t)n;
-	}
-	close(fd);
-}
 
 /* Whether the file has a line that starts with "name:". */
 static bool has_line_for(const uint8_t *file, size_t size, const char *name)
@@ -49,24 +29,7 @@ static bool has_line_for(const uint8_t *file, size_t size, const char *name)
 	return false;
 }
 
-static void remove_files(void)
-{
-	unlink(passwd_path);
-	unlink(group_path);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	snprintf(passwd_path, sizeof passwd_path, "/dev/shm/capinit-fuzz-%d.passwd", (int)getpid());
-	snprintf(group_path, sizeof group_path, "/dev/shm/capinit-fuzz-%d.group", (int)getpid());
-	atexit(remove_files);
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,12 +55,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (config_parse(&cfg, 4, argv, envp, &cerr) != 0)
 		return 0;
 
-	write_file(passwd_path, pw, (size_t)(pw_end - pw));
-	write_file(group_path, gr, (size_t)(end - gr));
+	/* Exact-size copies, so reading a byte past a database is an ASan
+	 * report rather than a silent read of the next one. */
+	size_t pw_len = (size_t)(pw_end - pw), gr_len = (size_t)(end - gr);
+	char *pw_text = malloc(pw_len ? pw_len : 1), *gr_text = malloc(gr_len ? gr_len : 1);
+	memcpy(pw_text, pw, pw_len);
+	memcpy(gr_text, gr, gr_len);
+	struct user_db passwd = {"/etc/passwd", pw_text, pw_len};
+	struct user_db groups = {"/etc/group", gr_text, gr_len};
 	struct user_ids ids;
 	char err[512];
-	int rc = user_resolve(&cfg.user, &cfg.group, "CAPINIT_USER", passwd_path, group_path,
-			      &ids, err, sizeof err);
+	int rc = user_resolve_text(&cfg.user, &cfg.group, "CAPINIT_USER", &passwd, &groups, &ids,
+				   err, sizeof err);
+	free(pw_text);
+	free(gr_text);
 	if (rc != 0) {
 		FUZZ_ASSERT(rc == -1);
 		fuzz_check_message(err, sizeof err);

@@ -30,6 +30,9 @@ CONFIGS = [
     (0, ["--bogus", "x"], []),
     (0, ["x"], ["CAPINIT_CAP_DROP=net_bind_servce"]),
     (0, ["x"], ["CAPINIT_USER=nobody", "CAPINIT_TYPO=1"]),
+    (0, ["x"], ["CAPINIT_CAP_DROP=ALL", "CAPINIT_CAP_DROP=KILL"]),
+    (0, ["x"], ["CAPINIT_CAP_DROP", "PATH=/bin"]),
+    (0, ["x"], ["CAPINIT_USER=a\nb\x1b[31m"]),
     (1, ["-s", "-g", "-e", "143", "-p", "SIGKILL", "-w", "--", "cmd"], ["TINI_SUBREAPER=1", "TINI_VERBOSITY=3"]),
     (1, ["-l"], ["TINI_KILL_PROCESS_GROUP="]),
     (1, ["-e", "256", "cmd"], []),
@@ -60,9 +63,10 @@ USERS = [
 ]
 
 
-def plan_header(p, e, i, b, a, bits, flags, uid=1000, gid=1000, ngroups=1, sel=0):
+def plan_header(p, e, i, b, a, bits, flags, uid=1000, gid=1000, ngroups=1, sel=0,
+                securebits=0, more=0):
     return (struct.pack("<QQQQQ", p, e, i, b, a) + bytes([bits - 1, flags])
-            + struct.pack("<II", uid, gid) + bytes([ngroups - 1, sel]))
+            + struct.pack("<II", uid, gid) + bytes([ngroups - 1, sel, securebits, more]))
 
 
 FULL = (1 << 41) - 1
@@ -78,6 +82,12 @@ PLANS = [
     (plan_header(FULL, FULL, FULL, FULL, 1 << 10, 40, 16, ngroups=3), ["--user", "0:0", "x"], ["CAPINIT_CAP_DROP=ALL"]),
     (plan_header(FULL, 0, 0, 1 << 10, 0, 64, 0), ["x"], ["CAPINIT_CAP_ADD=SYS_ADMIN"]),
     (plan_header(FULL, FULL, 0, FULL, 0, 38, 0), ["x"], ["CAPINIT_CAP_ADD=CHECKPOINT_RESTORE", "CAPINIT_CAP_DROP=BPF"]),
+    (plan_header(DOCKER, DOCKER, 0, DOCKER, 0, 41, 0, securebits=1), ["x"], ["CAPINIT_CAP_ADD=NET_BIND_SERVICE", "CAPINIT_CAP_DROP=ALL"]),
+    (plan_header(DOCKER, DOCKER, 0, DOCKER, 0, 41, 0, securebits=0x40), ["--user=1000:1000", "x"], ["CAPINIT_CAP_ADD=NET_BIND_SERVICE"]),
+    (plan_header(DOCKER, DOCKER, 0, DOCKER, 0, 41, 0, securebits=0x20), ["--user=1000:1000", "x"], ["CAPINIT_CAP_ADD=KILL"]),
+    (plan_header(0, 0, 0, DOCKER, 0, 41, 2 | 4 | 8, more=1 | 4), ["--user=1000:1000", "x"], []),
+    (plan_header(DOCKER, DOCKER, 0, DOCKER, 0, 41, 4), ["x"], []),
+    (plan_header(FULL, FULL, 0, FULL, 0, 41, 0), ["x"], ["CAPINIT_CAP_ADD=SYS_PTRACE"]),
 ]
 
 
