@@ -64,6 +64,7 @@ def main():
     meta = data.get("meta", {})
     idle = meta.get("idle_s", "?")
     reap_n = int(meta.get("reap_n", "0") or 0)
+    startup_only = meta.get("startup_only") == "1"
     bare = num(data, "bare", "start_median_us")
 
     def overhead(name):
@@ -121,7 +122,8 @@ def main():
       f"idle window {idle} s; reaping {meta.get('reap_reps', '?')} × {reap_n:,} orphans "
       f"(median; peak = max); {meta.get('signals', '?')} signals per init; "
       f"took {meta.get('elapsed_s', '?')} s"
-      + (" — **quick smoke run (BENCH_QUICK=1), small samples**" if meta.get("quick") == "1" else ""))
+      + (" — **quick smoke run (BENCH_QUICK=1), small samples**" if meta.get("quick") == "1" else "")
+      + (" — **start-up only (BENCH_STARTUP_ONLY=1)**" if startup_only else ""))
     w("")
     w("**This machine is noisy (a shared VM): absolute times move from run to run. "
       "Read the ratios — (×) is the peer's value ÷ capinit's, measured under the "
@@ -130,6 +132,8 @@ def main():
     w("| metric | " + " | ".join(INITS) + " |")
     w("| --- | " + " | ".join("---:" for _ in INITS) + " |")
     for label, get, digits, show_ratio in rows:
+        if digits is not None and all(get(n) is None for n in INITS):
+            continue  # not measured in this run (BENCH_STARTUP_ONLY)
         base = get("capinit")
         cells = []
         for n in INITS:
@@ -224,6 +228,7 @@ def main():
         return (f"- {label}: {verdict} — capinit {fmt(c, digits)} {unit}, "
                 f"best peer {who} {fmt(best, digits)} {unit}")
 
+    targets_start = len(out)
     size = num(data, "capinit", "size_bytes")
     static = data.get("capinit", {}).get("static") == "yes"
     w(f"- static and ≤ 64 KiB (65,536 bytes): {yn(static and size is not None and size <= 65536)}"
@@ -264,6 +269,9 @@ def main():
                  pre + "sig1_p99_us", digits=1))
         w(timing(f"signal forwarding no slower than any peer ({where}, free, median)",
                  pre + "sig_median_us", digits=1))
+    if startup_only:  # only what this run measured
+        out[targets_start:] = [t for t in out[targets_start:]
+                               if "start-up" in t or "static and" in t]
     w("")
     w(f"\"within noise\": within {NOISE * 100:.0f}% of the best peer, which is less than "
       "this machine's run-to-run spread.")
