@@ -119,9 +119,10 @@ def main():
       f"{meta.get('mem_mb', '?')} MB RAM, {meta.get('kernel', '?')}, {meta.get('os', '?')}")
     w(f"- capinit: `{meta.get('capinit', '?')}`")
     w(f"- parameters: start-up {meta.get('runs', '?')} interleaved runs per command; "
-      f"idle window {idle} s; reaping {meta.get('reap_reps', '?')} × {reap_n:,} orphans "
-      f"(median; peak = max); {meta.get('signals', '?')} signals per init; "
-      f"took {meta.get('elapsed_s', '?')} s"
+      + ("" if startup_only else
+         f"idle window {idle} s; reaping {meta.get('reap_reps', '?')} × {reap_n:,} orphans "
+         f"(median; peak = max); {meta.get('signals', '?')} signals per init; ")
+      + f"took {meta.get('elapsed_s', '?')} s"
       + (" — **quick smoke run (BENCH_QUICK=1), small samples**" if meta.get("quick") == "1" else "")
       + (" — **start-up only (BENCH_STARTUP_ONLY=1)**" if startup_only else ""))
     w("")
