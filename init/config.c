@@ -11,6 +11,8 @@
 
 #define MAX_GRACE_SECONDS 86400u
 #define MAX_VERBOSE 3
+#define MAX_PROBE_TIMEOUT 86400u
+#define MAX_PROBE_REPEAT 100u
 
 __attribute__((format(printf, 3, 4))) static int fail(struct config_error *err, int status,
 							const char *fmt, ...)
@@ -59,6 +61,8 @@ static void set_defaults(struct config *cfg, enum personality p)
 	cfg->suspend_on_tty_signals = p == PERSONALITY_DUMB_INIT;
 	for (int i = 0; i < SIGNAL_SLOTS; i++)
 		cfg->rewrite[i] = -1;
+	cfg->probe_timeout = 10;
+	cfg->probe_repeat = 2;
 }
 
 static int parse_bool(const char *value, const char *source, bool *out,
@@ -190,6 +194,38 @@ static int set_grace(struct config *cfg, const char *value, const char *source,
 	return 0;
 }
 
+/* The --probe settings, by their flag's name without "--probe"; `source`
+ * is the variable or flag for messages. Returns 1 when `which` is not one. */
+static int set_probe(struct config *cfg, const char *which, const char *value,
+		     const char *source, struct config_error *err)
+{
+	unsigned long long v;
+	if (strcmp(which, "") == 0)
+		return parse_bool(value, source, &cfg->probe, err);
+	if (strcmp(which, "-json") == 0)
+		return parse_bool(value, source, &cfg->probe_json, err);
+	if (strcmp(which, "-check") == 0) {
+		if (value[0] == '\0')
+			return fail(err, 2, "%s: empty command", source);
+		cfg->probe_check = value;
+		return 0;
+	}
+	bool port = strcmp(which, "-port") == 0, timeout = strcmp(which, "-timeout") == 0;
+	if (!port && !timeout && strcmp(which, "-repeat") != 0)
+		return 1;
+	unsigned long long max = port ? 65535 : timeout ? MAX_PROBE_TIMEOUT : MAX_PROBE_REPEAT;
+	if (!parse_decimal(value, strlen(value), max, &v) || v == 0)
+		return fail(err, 2, "%s: '%s' is not a whole number from 1 to %llu", source, value,
+			    max);
+	if (port)
+		cfg->probe_port = (unsigned)v;
+	else if (timeout)
+		cfg->probe_timeout = (unsigned)v;
+	else
+		cfg->probe_repeat = (unsigned)v;
+	return 0;
+}
+
 /* ---- environment ---------------------------------------------------------- */
 
 static int parse_capinit_var(struct config *cfg, const char *name, const char *value,
@@ -218,10 +254,21 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 		return set_verbose(cfg, value, name, err);
 	if (strcmp(name, "CAPINIT_PRINT") == 0)
 		return parse_bool(value, name, &cfg->print, err);
+	/* Each probe variable by its flag's spelling after "--probe". */
+	static const char *const probe_vars[][2] = {
+		{"CAPINIT_PROBE", ""},		     {"CAPINIT_PROBE_PORT", "-port"},
+		{"CAPINIT_PROBE_CHECK", "-check"},   {"CAPINIT_PROBE_TIMEOUT", "-timeout"},
+		{"CAPINIT_PROBE_REPEAT", "-repeat"}, {"CAPINIT_PROBE_JSON", "-json"},
+	};
+	for (size_t i = 0; i < sizeof probe_vars / sizeof probe_vars[0]; i++)
+		if (strcmp(name, probe_vars[i][0]) == 0)
+			return set_probe(cfg, probe_vars[i][1], value, name, err);
 	/* A typo must not silently leave capabilities in place. */
 	return fail(err, 2, "%s: unknown variable (known: CAPINIT_CAP_DROP CAPINIT_CAP_ADD "
 			    "CAPINIT_USER CAPINIT_NO_NEW_PRIVS CAPINIT_GRACE CAPINIT_KILL_GROUP "
-			    "CAPINIT_VERBOSE CAPINIT_PRINT)",
+			    "CAPINIT_VERBOSE CAPINIT_PRINT CAPINIT_PROBE CAPINIT_PROBE_PORT "
+			    "CAPINIT_PROBE_CHECK CAPINIT_PROBE_TIMEOUT CAPINIT_PROBE_REPEAT "
+			    "CAPINIT_PROBE_JSON)",
 		    name);
 }
 
@@ -309,7 +356,7 @@ static int parse_environment(struct config *cfg, char **envp, struct config_erro
 enum opt {
 	OPT_CAP_DROP, OPT_CAP_ADD, OPT_USER, OPT_NO_NEW_PRIVS, OPT_GRACE, OPT_PRINT,
 	OPT_HELP, OPT_VERSION, OPT_VERBOSE, OPT_KILL_GROUP, OPT_SUBREAPER, OPT_PDEATH,
-	OPT_WARN_REAP, OPT_EXIT_ZERO, OPT_LICENSE, OPT_SINGLE_CHILD, OPT_REWRITE,
+	OPT_WARN_REAP, OPT_EXIT_ZERO, OPT_LICENSE, OPT_SINGLE_CHILD, OPT_REWRITE, OPT_PROBE,
 };
 
 struct option_def {
@@ -328,6 +375,12 @@ static const struct option_def options[] = {
 	{NULL, "--no-new-privs", true, OPT_NO_NEW_PRIVS},
 	{NULL, "--grace", true, OPT_GRACE},
 	{NULL, "--print", false, OPT_PRINT},
+	{NULL, "--probe", false, OPT_PROBE},
+	{NULL, "--probe-port", true, OPT_PROBE},
+	{NULL, "--probe-check", true, OPT_PROBE},
+	{NULL, "--probe-timeout", true, OPT_PROBE},
+	{NULL, "--probe-repeat", true, OPT_PROBE},
+	{NULL, "--probe-json", false, OPT_PROBE},
 	{"-h", "--help", false, OPT_HELP},
 	{NULL, "--version", false, OPT_VERSION},
 	{"-v", "--verbose", false, OPT_VERBOSE},
@@ -437,6 +490,9 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 		return 0;
 	case OPT_REWRITE:
 		return parse_rewrite(cfg, value, source, err);
+	case OPT_PROBE:
+		/* "--probe" and "--probe-json" are switches; the rest take a value. */
+		return set_probe(cfg, def->long_flag + 7, def->has_arg ? value : "1", source, err);
 	}
 	return 0;
 }

@@ -53,6 +53,13 @@ struct config {
 	int verbose; /* -1 (errors only) to 3 */
 	bool print;
 
+	/* --probe: search for the smallest capability set (probe.c). */
+	bool probe, probe_json;
+	unsigned probe_port;     /* 0: no port oracle */
+	const char *probe_check; /* NULL: no check command; points into argv/envp */
+	unsigned probe_timeout;  /* seconds per trial */
+	unsigned probe_repeat;   /* re-runs of the result before it is printed */
+
 	/* tini -e: exit codes mapped to 0 (bitmap over 0..255). */
 	uint8_t exit_zero[32];
 	/* dumb-init -r: signal rewrites; 0 = drop, -1 = unchanged. */

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "plan.h"
 #include "privilege.h"
+#include "probe.h"
 #include "report.h"
 #include "supervise.h"
 #include "user.h"
@@ -40,6 +41,13 @@ static const char usage_text[] =
 	"  -g, --kill-group     CAPINIT_KILL_GROUP=1  forward signals to the child's group\n"
 	"  -v, --verbose        CAPINIT_VERBOSE=N     more messages (0-3, repeatable flag)\n"
 	"  --print              CAPINIT_PRINT=1       print the plan and exit\n"
+	"Finding the smallest set (see the README, \"Find what your app needs\"):\n"
+	"  --probe              CAPINIT_PROBE=1       run COMMAND in trials, print what it needs\n"
+	"  --probe-port=PORT    CAPINIT_PROBE_PORT    works = listens on TCP PORT\n"
+	"  --probe-check=CMD    CAPINIT_PROBE_CHECK   works = sh -c CMD exits 0 while it runs\n"
+	"  --probe-timeout=S    CAPINIT_PROBE_TIMEOUT per trial (default 10)\n"
+	"  --probe-repeat=N     CAPINIT_PROBE_REPEAT  re-runs of the result (default 2)\n"
+	"  --probe-json         CAPINIT_PROBE_JSON=1  the result as one JSON object\n"
 	"  -h, --help                                 this text\n"
 	"  --version, -V                              the version\n"
 	"tini compatibility: -s (subreaper, TINI_SUBREAPER), -p SIGNAL (parent-death\n"
@@ -181,5 +189,8 @@ int main(int argc, char **argv, char **envp)
 	 * limit, and no allocator is linked in for this one array. */
 	char *child_env[count + 2];
 	config_child_env(envp, plan.home_env, child_env);
+	if (cfg.probe)
+		return probe_main(&cfg, cfg.user.set ? &ids : NULL, &rt, &plan, child_env,
+				  original_mask);
 	return supervise_run(&cfg, &plan, &rt, child_env, original_mask);
 }

@@ -214,9 +214,12 @@ int plan_make(const struct config *cfg, const struct user_ids *ids, const struct
 			p->ambient = rt->ambient;
 		}
 	}
-	if (plan_bounding(rt, child_root, p, err, errsize) != 0)
-		return -1;
+	/* Securebits first: under SECBIT_NOROOT the runtime hands capabilities
+	 * over as ambient ones, often without SETPCAP, and the bits are then
+	 * the real reason a plan cannot hold. */
 	if (plan_securebits(rt, p, err, errsize) != 0)
+		return -1;
+	if (plan_bounding(rt, child_root, p, err, errsize) != 0)
 		return -1;
 	p->app_can_ptrace_init = ((p->permitted | p->ambient) & CAPMASK_BIT(CAP_SYS_PTRACE)) != 0;
 	p->ptrace_added = p->spec_given && (cfg->add & CAPMASK_BIT(CAP_SYS_PTRACE)) != 0;

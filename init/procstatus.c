@@ -35,7 +35,7 @@ static bool number(const char **pp, const char *end, unsigned base, uint64_t max
 			d = (unsigned)(*p - 'a' + 10);
 		else
 			break;
-		if (v > (max - d) / base)
+		if (d > max || v > (max - d) / base)
 			return false;
 		v = v * base + d;
 	}

@@ -222,10 +222,11 @@ static bool wait_events(struct supervisor *s, int timeout_ms)
 		int sig = (int)info[i].ssi_signo;
 		if (sig == SIGCHLD)
 			child_changed = true; /* reaped below, whoever sent it */
-		else if (info[i].ssi_code == SI_USER && (pid_t)info[i].ssi_pid == s->self)
-			/* capinit's own doing (a SIGPIPE from writing to a closed
-			 * stderr): nobody sent it to the app. */
-			log_debug("signal %d raised by capinit itself, not forwarded", sig);
+		else if (sig == SIGPIPE && info[i].ssi_code == SI_USER &&
+			 (pid_t)info[i].ssi_pid == s->self)
+			/* capinit's own write to a closed stderr: nobody sent it
+			 * to the app. */
+			log_debug("SIGPIPE raised by capinit itself, not forwarded");
 		else
 			forward(s, sig);
 	}

@@ -45,10 +45,11 @@ def _compile(src, out):
 @pytest.fixture(scope="session")
 def helper(tmp_path_factory):
     """Paths of the compiled helper programs (tests/integration/helpers), by
-    name: sigrec records the signals it gets, orphans makes orphans."""
+    name: sigrec records the signals it gets, orphans makes orphans, rawenv
+    execs with an environment taken literally."""
     out = tmp_path_factory.mktemp("helpers")
     paths = {}
-    for name in ("sigrec", "orphans"):
+    for name in ("sigrec", "orphans", "rawenv"):
         _compile(HELPERS / f"{name}.c", out / name)
         paths[name] = str(out / name)
     return paths

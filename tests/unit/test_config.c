@@ -157,6 +157,28 @@ static void test_conflicts_and_missing(void)
 	      c.action == ACTION_VERSION);
 }
 
+static void test_ambiguous_environment(void)
+{
+	struct config c;
+	struct config_error e;
+	CHECK(parse_with(&c, &e, ENV("CAPINIT_CAP_DROP=ALL", "PATH=/bin", "CAPINIT_CAP_DROP=KILL"),
+			 ARGV("capinit", "true")) == -1);
+	CHECK(e.status == 2);
+	CHECK_CONTAINS(e.msg, "CAPINIT_CAP_DROP: set twice in the environment");
+	/* The same value twice is still two settings. */
+	CHECK(parse_with(&c, &e, ENV("CAPINIT_GRACE=1", "CAPINIT_GRACE=1"),
+			 ARGV("capinit", "true")) == -1);
+	CHECK(parse_with(&c, &e, ENV("CAPINIT_CAP_DROP"), ARGV("capinit", "true")) == -1);
+	CHECK(e.status == 2);
+	CHECK_CONTAINS(e.msg, "CAPINIT_CAP_DROP: an environment entry without '='");
+	/* A prefix of another name is not the same name. */
+	CHECK(parse_with(&c, &e, ENV("CAPINIT_CAP_DROP=ALL", "CAPINIT_CAP_DROPX=1"),
+			 ARGV("capinit", "true")) == -1);
+	CHECK_CONTAINS(e.msg, "CAPINIT_CAP_DROPX: unknown variable");
+	/* Other programs' variables may do as they like. */
+	CHECK(parse_with(&c, &e, ENV("FOO", "FOO=1", "FOO=2"), ARGV("capinit", "true")) == 0);
+}
+
 static void test_personalities(void)
 {
 	struct config c;
@@ -230,6 +252,7 @@ static void test_child_env(void)
 
 int main(void)
 {
+	test_ambiguous_environment();
 	test_defaults();
 	test_spec_from_env_and_flags();
 	test_bad_input();

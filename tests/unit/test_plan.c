@@ -255,8 +255,112 @@ static void test_nnp(void)
 	CHECK(p.no_new_privs && p.nnp_forced_by_runtime);
 }
 
+static void test_mixed_ids(void)
+{
+	struct runtime rt = docker_root();
+	struct config c = spec("ALL", "KILL");
+	struct plan p;
+	char err[512];
+	/* Real 0, effective 1000: root at execve by the real uid. */
+	rt.euid = rt.suid = 1000;
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "mixed user ids (real 0, effective 1000, saved 1000)");
+	rt.ruid = 1000;
+	rt.suid = 0; /* a saved root uid could be switched back to */
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == -1);
+	/* Mixed without root: non-root rules whatever happens. */
+	rt.ruid = 1000;
+	rt.euid = rt.suid = 1001;
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.child_root);
+	CHECK_EQ_U64(p.permitted, B(CAP_KILL));
+	CHECK_EQ_U64(p.ambient, B(CAP_KILL));
+	/* With CAPINIT_USER the ids are set explicitly: no ambiguity. */
+	rt.ruid = 0;
+	struct user_ids ids = app_user();
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.switch_user && !p.child_root);
+}
+
+static void test_securebits(void)
+{
+	struct runtime rt = docker_root();
+	struct config seed = spec("ALL", "NET_BIND_SERVICE");
+	struct user_ids ids = app_user();
+	struct plan p;
+	char err[512];
+	rt.securebits = SB_NOROOT;
+	CHECK(plan_make(&seed, NULL, &rt, &p, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "SECBIT_NOROOT");
+	/* Nothing to lose: a root app with an empty set, or a non-root one. */
+	struct config none = spec("ALL", NULL);
+	CHECK(plan_make(&none, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(plan_make(&seed, &ids, &rt, &p, err, sizeof err) == 0);
+	/* No spec: the runtime's own result, not capinit's to change. */
+	struct config nospec = spec(NULL, NULL);
+	CHECK(plan_make(&nospec, NULL, &rt, &p, err, sizeof err) == 0);
+
+	rt.securebits = SB_NO_CAP_AMBIENT_RAISE;
+	CHECK(plan_make(&seed, &ids, &rt, &p, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "SECBIT_NO_CAP_AMBIENT_RAISE");
+	CHECK(plan_make(&seed, NULL, &rt, &p, err, sizeof err) == 0); /* root: no ambient */
+
+	rt.securebits = SB_KEEP_CAPS_LOCKED;
+	CHECK(plan_make(&seed, &ids, &rt, &p, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "SECBIT_KEEP_CAPS is locked off");
+	rt.securebits = SB_KEEP_CAPS_LOCKED | SB_NO_SETUID_FIXUP; /* caps kept anyway */
+	CHECK(plan_make(&seed, &ids, &rt, &p, err, sizeof err) == 0);
+}
+
+static void test_already_the_user(void)
+{
+	/* An image with USER app and CAPINIT_USER=app: capinit runs as 1000
+	 * with nothing, and nothing needs switching. */
+	struct runtime rt = {0};
+	rt.max_bits = CAP_LAST_CAP + 1;
+	rt.ruid = rt.euid = rt.suid = 1000;
+	rt.rgid = rt.egid = rt.sgid = 1000;
+	rt.ngroups = 1;
+	rt.groups[0] = 1000;
+	struct config c = spec(NULL, NULL);
+	struct user_ids ids = app_user();
+	struct plan p;
+	char err[512];
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.already_user && !p.switch_user && p.uid == 1000 && !p.child_root);
+	/* Another group set: a real switch, which needs SETUID/SETGID. */
+	rt.groups[0] = 50;
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "needs CAP_SETUID");
+	rt.groups[0] = 1000;
+	rt.egid = 0;
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == -1);
+}
+
+static void test_ptrace_flags(void)
+{
+	struct runtime rt = docker_root();
+	rt.permitted |= B(CAP_SYS_PTRACE);
+	rt.bounding |= B(CAP_SYS_PTRACE);
+	struct plan p;
+	char err[512];
+	struct config c = spec("ALL", "SYS_PTRACE");
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.app_can_ptrace_init && p.ptrace_added);
+	c = spec("CHOWN", NULL);
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.app_can_ptrace_init && !p.ptrace_added);
+	c = spec("ALL", "KILL");
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.app_can_ptrace_init);
+}
+
 int main(void)
 {
+	test_mixed_ids();
+	test_securebits();
+	test_already_the_user();
+	test_ptrace_flags();
 	test_seed_as_root();
 	test_seed_as_user();
 	test_drop_some_and_no_spec();

@@ -100,6 +100,41 @@ static void test_unknown(void)
 	CHECK(ids.uid == 1000 && ids.gid == 1000);
 }
 
+static void test_text_and_loading(void)
+{
+	/* Parsing from memory: NUL bytes and overlong lines never match. */
+	static const char pw_text[] = "a:x:1:1::/a:/bin/sh\nb\0x:x:2:2::/b:/bin/sh\nc:x:3:3::/c:\n";
+	static const char gr_text[] = "g:x:9:a,c\n";
+	struct user_db pw = {"/etc/passwd", pw_text, sizeof pw_text - 1};
+	struct user_db gr = {"/etc/group", gr_text, sizeof gr_text - 1};
+	struct id_spec u = {.set = true}, g = {0};
+	struct user_ids ids;
+	char err[300];
+	snprintf(u.name, sizeof u.name, "c");
+	CHECK(user_resolve_text(&u, &g, "CAPINIT_USER", &pw, &gr, &ids, err, sizeof err) == 0);
+	CHECK(ids.uid == 3 && ids.ngroups == 2);
+	snprintf(u.name, sizeof u.name, "b");
+	CHECK(user_resolve_text(&u, &g, "CAPINIT_USER", &pw, &gr, &ids, err, sizeof err) == -1);
+
+	/* Loading: a missing file is empty, anything but a bounded regular
+	 * file is an error that names it. */
+	char buf[64];
+	size_t len = 99;
+	CHECK(user_db_load("/nonexistent/passwd", buf, sizeof buf, &len, err, sizeof err) == 0);
+	CHECK(len == 0);
+	CHECK(user_db_load("/dev/null", buf, sizeof buf, &len, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "/dev/null: not a regular file");
+	CHECK(user_db_load("/", buf, sizeof buf, &len, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "not a regular file");
+	char fixture[512];
+	snprintf(fixture, sizeof fixture, "%s/fixtures/passwd", dir);
+	CHECK(user_db_load(fixture, buf, sizeof buf, &len, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "larger than the limit");
+	static char big[USER_DB_MAX];
+	CHECK(user_db_load(fixture, big, sizeof big, &len, err, sizeof err) == 0);
+	CHECK(len > 64 && memchr(big, '\n', len) != NULL);
+}
+
 int main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : "tests/unit";
@@ -108,5 +143,6 @@ int main(int argc, char **argv)
 	test_named_user();
 	test_numeric_user();
 	test_unknown();
+	test_text_and_loading();
 	return check_report("test_user");
 }

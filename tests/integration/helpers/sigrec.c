@@ -5,7 +5,9 @@
  * Before touching anything, -s copies /proc/self/stat and /proc/self/status
  * (as inherited across execve) into STATEFILE, written atomically.
  * Then every disposition is reset to the default, every signal is blocked and
- * "ready" is appended to OUTFILE; from then on each signal taken with
+ * "ready" is appended to OUTFILE (through raw system calls: the C library
+ * refuses the real-time signals it reserves, 32-34, which an init must
+ * forward all the same); from then on each signal taken with
  * sigtimedwait is appended as its number. sigrec exits with CODE (default 0)
  * when it takes a signal given with -x, or when OUTFILE.stop exists.
  * Each line is one write(2) on an O_APPEND descriptor, so a reader never sees
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,17 +64,19 @@ static void save_state(const char *statefile)
 		die("rename");
 }
 
+/* The kernel's 64-bit signal mask, bit S-1 for signal S. */
+typedef unsigned long long kmask;
+
 int main(int argc, char **argv)
 {
-	sigset_t exit_on;
-	sigemptyset(&exit_on);
+	kmask exit_on = 0;
 	int code = 0;
 	const char *statefile = NULL;
 	int opt;
 	while ((opt = getopt(argc, argv, "x:c:s:")) != -1) {
 		switch (opt) {
 		case 'x':
-			sigaddset(&exit_on, atoi(optarg));
+			exit_on |= 1ull << (atoi(optarg) - 1);
 			break;
 		case 'c':
 			code = atoi(optarg);
@@ -97,21 +102,19 @@ int main(int argc, char **argv)
 	if (out < 0)
 		die(outfile);
 
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &dfl, NULL); /* fails for KILL, STOP, libc's own */
-	sigset_t all;
-	sigfillset(&all);
-	if (sigprocmask(SIG_BLOCK, &all, NULL) != 0)
+	/* All-zero: SIG_DFL whatever the architecture's sigaction layout. */
+	static const unsigned long zero[8];
+	for (int sig = 1; sig <= 64; sig++)
+		(void)syscall(SYS_rt_sigaction, sig, zero, NULL, 8); /* fails for KILL, STOP */
+	kmask all = ~0ull;
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, 8) != 0)
 		die("sigprocmask");
 	put(out, "ready\n");
 
 	struct timespec tick = {0, 20 * 1000 * 1000};
 	for (;;) {
 		siginfo_t info;
-		int sig = sigtimedwait(&all, &info, &tick);
+		int sig = (int)syscall(SYS_rt_sigtimedwait, &all, &info, &tick, 8);
 		if (sig < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				die("sigtimedwait");
@@ -122,7 +125,7 @@ int main(int argc, char **argv)
 		char line[32];
 		snprintf(line, sizeof line, "%d\n", sig);
 		put(out, line);
-		if (sigismember(&exit_on, sig))
+		if (exit_on & (1ull << (sig - 1)))
 			return code;
 	}
 }

@@ -1,0 +1,108 @@
+/* The --probe flags and CAPINIT_PROBE* variables: defaults, each source,
+ * the flag winning over its variable, and every bad value as exit 2 with
+ * one line naming the flag or variable and the token. */
+#include "config.h"
+
+#include "check.h"
+
+static int parse_with(struct config *cfg, struct config_error *err, char **env, char **argv)
+{
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	return config_parse(cfg, argc, argv, env, err);
+}
+
+#define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
+#define ENV(...) ((char *[]){__VA_ARGS__, NULL})
+static char *no_env[] = {NULL};
+
+static void test_defaults(void)
+{
+	struct config c;
+	struct config_error e;
+	CHECK(parse_with(&c, &e, no_env, ARGV("capinit", "true")) == 0);
+	CHECK(!c.probe && !c.probe_json && c.probe_port == 0 && c.probe_check == NULL);
+	CHECK(c.probe_timeout == 10 && c.probe_repeat == 2);
+}
+
+static void test_flags(void)
+{
+	struct config c;
+	struct config_error e;
+	char **argv = ARGV("capinit", "--probe", "--probe-port=80", "--probe-check", "curl -f x",
+			   "--probe-timeout=3", "--probe-repeat", "5", "--probe-json", "--", "srv");
+	CHECK(parse_with(&c, &e, no_env, argv) == 0);
+	CHECK(c.probe && c.probe_json && c.probe_port == 80);
+	CHECK(c.probe_check && strcmp(c.probe_check, "curl -f x") == 0);
+	CHECK(c.probe_timeout == 3 && c.probe_repeat == 5);
+	CHECK(strcmp(c.command[0], "srv") == 0);
+}
+
+static void test_variables(void)
+{
+	struct config c;
+	struct config_error e;
+	char **env = ENV("CAPINIT_PROBE=1", "CAPINIT_PROBE_PORT=8080", "CAPINIT_PROBE_CHECK=true",
+			 "CAPINIT_PROBE_TIMEOUT=86400", "CAPINIT_PROBE_REPEAT=1",
+			 "CAPINIT_PROBE_JSON=yes");
+	CHECK(parse_with(&c, &e, env, ARGV("capinit", "srv")) == 0);
+	CHECK(c.probe && c.probe_json && c.probe_port == 8080);
+	CHECK(c.probe_check && strcmp(c.probe_check, "true") == 0);
+	CHECK(c.probe_timeout == 86400 && c.probe_repeat == 1);
+	/* The flag wins over its variable. */
+	CHECK(parse_with(&c, &e, ENV("CAPINIT_PROBE_PORT=8080"),
+			 ARGV("capinit", "--probe", "--probe-port=81", "srv")) == 0);
+	CHECK(c.probe_port == 81);
+	/* Probe settings baked into an image do nothing until CAPINIT_PROBE=1. */
+	CHECK(parse_with(&c, &e, ENV("CAPINIT_PROBE_PORT=80"), ARGV("capinit", "srv")) == 0);
+	CHECK(!c.probe);
+}
+
+static void bad(char **env, char **argv, const char *source, const char *token)
+{
+	struct config c;
+	struct config_error e;
+	CHECK(parse_with(&c, &e, env, argv) == -1);
+	CHECK(e.status == 2);
+	CHECK_CONTAINS(e.msg, source);
+	CHECK_CONTAINS(e.msg, token);
+	CHECK(strchr(e.msg, '\n') == NULL);
+}
+
+static void test_bad_values(void)
+{
+	bad(no_env, ARGV("capinit", "--probe-port=0", "x"), "--probe-port", "'0'");
+	bad(no_env, ARGV("capinit", "--probe-port=65536", "x"), "--probe-port", "'65536'");
+	bad(no_env, ARGV("capinit", "--probe-port=http", "x"), "--probe-port", "'http'");
+	bad(no_env, ARGV("capinit", "--probe-timeout=0", "x"), "--probe-timeout", "'0'");
+	bad(no_env, ARGV("capinit", "--probe-timeout=1.5", "x"), "--probe-timeout", "'1.5'");
+	bad(no_env, ARGV("capinit", "--probe-repeat=101", "x"), "--probe-repeat", "'101'");
+	bad(no_env, ARGV("capinit", "--probe-repeat=-1", "x"), "--probe-repeat", "'-1'");
+	bad(no_env, ARGV("capinit", "--probe-check=", "x"), "--probe-check", "empty");
+	bad(no_env, ARGV("capinit", "--probe=1", "x"), "--probe", "takes no value");
+	bad(no_env, ARGV("capinit", "--probe-json=1", "x"), "--probe-json", "takes no value");
+	bad(no_env, ARGV("capinit", "--probe-port"), "--probe-port", "needs a value");
+	bad(no_env, ARGV("capinit", "--probe-prot=80", "x"), "unknown option", "probe-prot");
+	bad(ENV("CAPINIT_PROBE=maybe"), ARGV("capinit", "x"), "CAPINIT_PROBE", "'maybe'");
+	bad(ENV("CAPINIT_PROBE_JSON=2"), ARGV("capinit", "x"), "CAPINIT_PROBE_JSON", "'2'");
+	bad(ENV("CAPINIT_PROBE_PORT=99999"), ARGV("capinit", "x"), "CAPINIT_PROBE_PORT",
+	    "'99999'");
+	bad(ENV("CAPINIT_PROBE_TIMEOUT=ten"), ARGV("capinit", "x"), "CAPINIT_PROBE_TIMEOUT",
+	    "'ten'");
+	bad(ENV("CAPINIT_PROBE_REPEAT=0"), ARGV("capinit", "x"), "CAPINIT_PROBE_REPEAT", "'0'");
+	bad(ENV("CAPINIT_PROBE_CHECK="), ARGV("capinit", "x"), "CAPINIT_PROBE_CHECK", "empty");
+	/* A misspelt variable is unknown, and the message lists the real ones. */
+	bad(ENV("CAPINIT_PROBE_PROT=80"), ARGV("capinit", "x"), "CAPINIT_PROBE_PROT",
+	    "CAPINIT_PROBE_PORT");
+	bad(ENV("CAPINIT_PROBES=1"), ARGV("capinit", "x"), "CAPINIT_PROBES", "unknown variable");
+}
+
+int main(void)
+{
+	test_defaults();
+	test_flags();
+	test_variables();
+	test_bad_values();
+	return check_report("probe_config");
+}
