@@ -31,6 +31,8 @@ CONFIGS = [
     (0, ["x"], ["CAPINIT_CAP_DROP=net_bind_servce"]),
     (0, ["x"], ["CAPINIT_USER=nobody", "CAPINIT_TYPO=1"]),
     (0, ["x"], ["CAPINIT_CAP_DROP=ALL", "CAPINIT_CAP_DROP=KILL"]),
+    (0, ["--probe", "--probe-port=8080", "--probe-timeout", "5", "--probe-json", "app"], []),
+    (0, ["--probe-check", "/bin/check", "app"], ["CAPINIT_PROBE=1", "CAPINIT_PROBE_REPEAT=3"]),
     (0, ["x"], ["CAPINIT_CAP_DROP", "PATH=/bin"]),
     (0, ["x"], ["CAPINIT_USER=a\nb\x1b[31m"]),
     (1, ["-s", "-g", "-e", "143", "-p", "SIGKILL", "-w", "--", "cmd"], ["TINI_SUBREAPER=1", "TINI_VERBOSITY=3"]),
