@@ -99,10 +99,35 @@ static void from_status(const struct procstatus *st, struct runtime *rt)
 	rt->sig_ign = st->sig_ign;
 }
 
+/* How many capabilities the running kernel has: PR_CAPBSET_READ answers
+ * EINVAL past the last one. The usual case, a kernel that matches our
+ * headers, takes two calls; otherwise a binary search (libcap's
+ * cap_max_bits() always searches, six calls at start-up). */
+static int kernel_cap_bits(void)
+{
+	int known = CAP_LAST_CAP + 1;
+	bool last_ok = prctl(PR_CAPBSET_READ, known - 1, 0, 0, 0) >= 0;
+	bool next_ok = prctl(PR_CAPBSET_READ, known, 0, 0, 0) >= 0;
+	if (last_ok && !next_ok)
+		return known;
+	int lo = last_ok ? known + 1 : 0, hi = last_ok ? 64 : known - 1; /* answer in [lo, hi] */
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2; /* is bit mid-1 valid? */
+		if (prctl(PR_CAPBSET_READ, mid - 1, 0, 0, 0) >= 0)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
 int privilege_read_runtime(struct runtime *rt)
 {
 	memset(rt, 0, sizeof *rt);
-	int max_bits = cap_max_bits();
+	/* The kernel does not change under us: ask once per process. */
+	static int max_bits;
+	if (max_bits == 0)
+		max_bits = kernel_cap_bits();
 	rt->max_bits = max_bits > 0 && max_bits <= 64 ? max_bits : 64;
 	struct procstatus st;
 	if (procstatus_read(&st) == 0)

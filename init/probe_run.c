@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "probe_run.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <fcntl.h>
@@ -13,8 +12,10 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "fmt.h"
 #include "log.h"
 #include "privilege.h"
@@ -86,40 +87,54 @@ int probe_run_setup(struct probe_env *env, char *err, size_t errsize)
 
 /* ---- killing a trial ------------------------------------------------------ */
 
-/* The children of `pid` (of all its threads) appended to pids[*n..max). */
+/* The pids in a /proc/.../children file, appended to pids[*n..max). */
+static void read_children_file(const char *file, pid_t *pids, size_t *n, size_t max)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[1024];
+	ssize_t len = read(fd, buf, sizeof buf);
+	close(fd);
+	const char *p = buf, *end = buf + (len > 0 ? len : 0);
+	while (p < end && *n < max) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t k = (size_t)((sp ? sp : end) - p);
+		unsigned long long c;
+		if (parse_decimal(p, k, 0x7fffffff, &c) && c > 0)
+			pids[(*n)++] = (pid_t)c;
+		p += k + 1;
+	}
+}
+
+/* The children of `pid` (of all its threads) appended to pids[*n..max).
+ * The task directory is read with getdents64 directly: opendir() would
+ * bring malloc into the static binary for this one loop. */
 static void children_of(pid_t pid, pid_t *pids, size_t *n, size_t max)
 {
 	char path[64];
 	fmt_snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	DIR *d = opendir(path);
-	if (d == NULL)
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
 		return;
-	const struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char file[96];
-		fmt_snprintf(file, sizeof file, "/proc/%d/task/%s/children", (int)pid, de->d_name);
-		int fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		char buf[1024];
-		ssize_t len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		for (char *p = buf; *p && *n < max;) {
-			char *end;
-			long c = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			p = end;
-			if (c > 0)
-				pids[(*n)++] = (pid_t)c;
+	char buf[4096];
+	long got;
+	while ((got = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < got;) {
+			/* struct linux_dirent64: ino (8), off (8), reclen (2),
+			 * type (1), then the NUL-terminated name. */
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, sizeof reclen);
+			const char *name = buf + off + 19;
+			off += reclen;
+			if (name[0] == '.')
+				continue;
+			char file[96];
+			fmt_snprintf(file, sizeof file, "/proc/%d/task/%s/children", (int)pid, name);
+			read_children_file(file, pids, n, max);
 		}
 	}
-	closedir(d);
+	close(dir);
 }
 
 /* SIGKILL every descendant of capinit found via /proc/PID/task/TID/children,

@@ -6,6 +6,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "rawsys.h"
+
 #define PROC_SUPER_MAGIC_VALUE 0x9fa0
 
 enum field_bit {
@@ -140,7 +142,7 @@ int procstatus_parse(const char *text, size_t len, struct procstatus *out)
 
 int procstatus_read(struct procstatus *out)
 {
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = raw_open("/proc/self/status", O_RDONLY | O_NOCTTY);
 	if (fd < 0)
 		return -1;
 	struct statfs fs;

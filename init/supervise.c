@@ -17,6 +17,7 @@
 
 #include "ksig.h"
 #include "log.h"
+#include "rawsys.h"
 #include "privilege.h"
 
 /* How the child relates to the terminal on stdin, decided before the fork. */
@@ -45,6 +46,7 @@ struct supervisor {
 	int sfd;
 	ksigmask original; /* the mask capinit was started with */
 	enum tty_mode tty;
+	bool stdin_tty; /* asked once, before the fork */
 	/* Signals that arrived before the child existed, forwarded once it does
 	 * (dumb-init's hand-off drains them early). */
 	int early[2];
@@ -65,13 +67,13 @@ static int setup_signals(struct supervisor *s)
 
 static int exec_failure_status(int err) { return err == ENOENT ? 127 : 126; }
 
-static void enter_tty_mode(enum tty_mode mode)
+static void enter_tty_mode(enum tty_mode mode, bool stdin_tty)
 {
 	switch (mode) {
 	case TTY_SESSION:
 		if (setsid() < 0)
 			log_debug("setsid: %s", strerror(errno));
-		else if (isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
+		else if (stdin_tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
 			log_debug("TIOCSCTTY: %s", strerror(errno));
 		break;
 	case TTY_DETACHED:
@@ -85,7 +87,7 @@ static void enter_tty_mode(enum tty_mode mode)
 			log_debug("setpgid: %s", strerror(errno));
 		/* SIGTTOU is still blocked here, so this works from the
 		 * background group. */
-		if (isatty(STDIN_FILENO) && tcsetpgrp(STDIN_FILENO, getpid()) != 0)
+		if (stdin_tty && tcsetpgrp(STDIN_FILENO, getpid()) != 0)
 			log_debug("tcsetpgrp: %s", strerror(errno));
 		break;
 	}
@@ -99,7 +101,7 @@ static void run_child(struct supervisor *s, const struct plan *plan, const struc
 {
 	const struct config *cfg = s->cfg;
 	close(s->sfd);
-	enter_tty_mode(s->tty);
+	enter_tty_mode(s->tty, s->stdin_tty);
 	if (privilege_apply(plan, rt) != 0)
 		_exit(125);
 	char byte;
@@ -293,12 +295,12 @@ static bool child_less_privileged(const struct plan *p, const struct runtime *rt
 }
 
 static enum tty_mode decide_tty_mode(const struct config *cfg, const struct plan *plan,
-				     const struct runtime *rt)
+				     const struct runtime *rt, bool stdin_tty)
 {
 	/* capinit leads the terminal's session as a container's PID 1 with a
 	 * terminal (runc makes it so); started from an interactive shell it
 	 * does not, and the terminal is then the caller's. */
-	bool callers_terminal = isatty(STDIN_FILENO) && tcgetsid(STDIN_FILENO) != getpid();
+	bool callers_terminal = stdin_tty && tcgetsid(STDIN_FILENO) != getpid();
 	if (callers_terminal && child_less_privileged(plan, rt))
 		return TTY_DETACHED;
 	return cfg->setsid ? TTY_SESSION : TTY_FOREGROUND;
@@ -311,7 +313,7 @@ static enum tty_mode decide_tty_mode(const struct config *cfg, const struct plan
  * while one a process sent in the meantime is kept for the child. */
 static void hand_over_terminal(struct supervisor *s)
 {
-	if (!isatty(STDIN_FILENO) || getsid(0) != s->self)
+	if (!s->stdin_tty || getsid(0) != s->self)
 		return;
 	if (ioctl(STDIN_FILENO, TIOCNOTTY) != 0) {
 		log_debug("TIOCNOTTY: %s", strerror(errno));
@@ -349,7 +351,8 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		log_error("cannot set up signal handling: %s", strerror(errno));
 		return 125;
 	}
-	s.tty = decide_tty_mode(cfg, plan, &rt);
+	s.stdin_tty = isatty(STDIN_FILENO);
+	s.tty = decide_tty_mode(cfg, plan, &rt, s.stdin_tty);
 	if (s.tty == TTY_SESSION)
 		hand_over_terminal(&s);
 	/* The child inherits the bounding set: shrinking it here drops each
@@ -362,7 +365,7 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		return 125;
 	}
 
-	s.child = fork();
+	s.child = raw_fork();
 	if (s.child < 0) {
 		log_error("cannot start the child: fork: %s", strerror(errno));
 		return 125;

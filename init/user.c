@@ -8,6 +8,7 @@
 
 #include "decimal.h"
 #include "fmt.h"
+#include "rawsys.h"
 
 #define LINE_MAX_LEN 4096
 #define FIELDS_MAX 8
@@ -96,7 +97,7 @@ int user_db_load(const char *path, char *buf, size_t cap, size_t *len, char *err
 	*len = 0;
 	/* Non-blocking: a FIFO must not hang capinit before it handles signals
 	 * for the app; it is refused below anyway. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int fd = raw_open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0; /* an image built FROM scratch: no entries */

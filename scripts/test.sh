@@ -22,3 +22,4 @@ stage lint make lint
 # another one without pytest).
 stage integration /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration
 stage fuzz scripts/fuzz.sh 10
+stage release make release-deps test-release
