@@ -18,15 +18,49 @@ static void put(struct sink *s, char c)
 	s->len++;
 }
 
-static void put_padded(struct sink *s, const char *str, size_t n, size_t width, bool left,
-		       char pad)
+/* A string or a character: the '0' flag does not apply (C leaves it
+ * undefined), so the field is always filled with spaces. */
+static void put_padded(struct sink *s, const char *str, size_t n, size_t width, bool left)
 {
 	size_t fill = width > n ? width - n : 0;
 	if (!left)
 		for (size_t i = 0; i < fill; i++)
-			put(s, pad);
+			put(s, ' ');
 	for (size_t i = 0; i < n; i++)
 		put(s, str[i]);
+	if (left)
+		for (size_t i = 0; i < fill; i++)
+			put(s, ' ');
+}
+
+/* An integer: sign, then the precision's leading zeros, then the digits, in
+ * a field of `width`. As C says, a precision turns the '0' flag off, and
+ * precision 0 prints no digit for the value 0; the '0' flag's zeros go after
+ * the sign ("-0042"), never before it. */
+static void put_number(struct sink *s, bool negative, const char *digs, size_t n,
+		       size_t precision, size_t width, bool left, bool zero)
+{
+	if (precision != (size_t)-1) {
+		zero = false;
+		if (precision == 0 && n == 1 && digs[0] == '0')
+			n = 0;
+	}
+	size_t zeros = precision != (size_t)-1 && precision > n ? precision - n : 0;
+	size_t body = (negative ? 1 : 0) + zeros + n;
+	if (zero && !left && width > body) {
+		zeros += width - body;
+		body = width;
+	}
+	size_t fill = width > body ? width - body : 0;
+	if (!left)
+		for (size_t i = 0; i < fill; i++)
+			put(s, ' ');
+	if (negative)
+		put(s, '-');
+	for (size_t i = 0; i < zeros; i++)
+		put(s, '0');
+	for (size_t i = 0; i < n; i++)
+		put(s, digs[i]);
 	if (left)
 		for (size_t i = 0; i < fill; i++)
 			put(s, ' ');
@@ -90,12 +124,12 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			if (str == NULL)
 				str = "(null)";
 			size_t n = strnlen(str, precision);
-			put_padded(&s, str, n, width, left, ' ');
+			put_padded(&s, str, n, width, left);
 			break;
 		}
 		case 'c': {
 			char c = (char)va_arg(ap, int);
-			put_padded(&s, &c, 1, width, left, ' ');
+			put_padded(&s, &c, 1, width, left);
 			break;
 		}
 		case 'd': {
@@ -104,9 +138,7 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v
 						       : (unsigned long long)v;
 			char *p = digits(mag, 10, end);
-			if (v < 0)
-				*--p = '-';
-			put_padded(&s, p, (size_t)(end - p), width, left, zero ? '0' : ' ');
+			put_number(&s, v < 0, p, (size_t)(end - p), precision, width, left, zero);
 			break;
 		}
 		case 'u':
@@ -115,7 +147,7 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 					       : longs ? va_arg(ap, unsigned long)
 						       : va_arg(ap, unsigned);
 			char *p = digits(v, *f == 'x' ? 16 : 10, end);
-			put_padded(&s, p, (size_t)(end - p), width, left, zero ? '0' : ' ');
+			put_number(&s, false, p, (size_t)(end - p), precision, width, left, zero);
 			break;
 		}
 		case '%':

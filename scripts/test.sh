@@ -21,6 +21,7 @@ stage lint make lint
 # Debian's pytest, run by the system interpreter (python3 on PATH may be
 # another one without pytest).
 stage integration /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration
+stage fuzz scripts/fuzz.sh 10
 stage upstream make test-upstream
 stage release make release-deps test-release
 stage engine scripts/engine-test.sh

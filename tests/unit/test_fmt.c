@@ -30,6 +30,23 @@ static void test_conversions(void)
 	SAME("%s", "");
 }
 
+/* Found by the fmt fuzzer: the '0' flag's zeros go after the sign, and an
+ * integer's precision is a minimum digit count that turns '0' off. */
+/* Flags the compiler warns are ignored ('0' with '-', '0' with a precision)
+ * are what these cases check. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat"
+static void test_zero_padding_and_precision(void)
+{
+	SAME("%05d|%05d|%05d|%-05d|", -42, 42, INT_MIN, -7);
+	SAME("%03d|%02d|%01d|%0d|", -1234, -5, -5, -5);
+	SAME("%05ld|%020lld|%05zu|%08x", -3l, LLONG_MIN, (size_t)9, 0xbeefu);
+	SAME("%.3d|%.3d|%.0d|%.0u|%.0x|%5.0d|", 7, -7, 0, 0u, 0u, 0);
+	SAME("%08.3d|%-8.3d|%8.3d|%.*d|%.*d", -7, -7, 42, 4, -3, -1, 5);
+	SAME("%.20llu|%.1d|%3.5x", 123ull, 0, 0xabu);
+}
+#pragma GCC diagnostic pop
+
 static void test_truncation(void)
 {
 	char buf[8];
@@ -45,6 +62,7 @@ static void test_truncation(void)
 int main(void)
 {
 	test_conversions();
+	test_zero_padding_and_precision();
 	test_truncation();
 	return check_report("test_fmt");
 }
