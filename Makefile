@@ -70,7 +70,7 @@ demo: build/capinit
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu11 -g -O1 $(WARN) $(SAN) -Iinit
 
-build/unit/test_%: tests/unit/test_%.c tests/unit/check.h $(PURE_SRCS) $(HDRS) | build
+build/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(PURE_SRCS) $(HDRS) | build
 	mkdir -p build/unit
 	cc $(UNIT_CFLAGS) $< $(PURE_SRCS) -lcap -o $@
 

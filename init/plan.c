@@ -90,25 +90,10 @@ static int plan_bounding(const struct runtime *rt, bool child_root, struct plan 
 /* The ids capinit runs with equal the requested ones, groups as sets. */
 static bool already_running_as(const struct user_ids *ids, const struct runtime *rt)
 {
-	if (rt->ruid != ids->uid || rt->euid != ids->uid || rt->suid != ids->uid ||
-	    rt->rgid != ids->gid || rt->egid != ids->gid || rt->sgid != ids->gid ||
-	    rt->groups_overflow)
-		return false;
-	for (size_t i = 0; i < ids->ngroups; i++) {
-		bool found = false;
-		for (size_t j = 0; j < rt->ngroups && !found; j++)
-			found = rt->groups[j] == ids->groups[i];
-		if (!found)
-			return false;
-	}
-	for (size_t j = 0; j < rt->ngroups; j++) {
-		bool found = false;
-		for (size_t i = 0; i < ids->ngroups && !found; i++)
-			found = rt->groups[j] == ids->groups[i];
-		if (!found)
-			return false;
-	}
-	return true;
+	return rt->ruid == ids->uid && rt->euid == ids->uid && rt->suid == ids->uid &&
+	       rt->rgid == ids->gid && rt->egid == ids->gid && rt->sgid == ids->gid &&
+	       !rt->groups_overflow &&
+	       user_groups_equal(rt->groups, rt->ngroups, ids->groups, ids->ngroups);
 }
 
 static int plan_user(const struct config *cfg, const struct user_ids *ids,

@@ -207,20 +207,6 @@ static int switch_user(const struct plan *p, const struct runtime *rt)
 	return 0;
 }
 
-static bool same_group_set(const gid_t *a, size_t na, const gid_t *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++) {
-		bool found = false;
-		for (size_t j = 0; j < nb && !found; j++)
-			found = a[i] == b[j];
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
 static bool check_mask(const char *what, capmask have, capmask want)
 {
 	if (have == want)
@@ -260,7 +246,7 @@ static int verify(const struct plan *p, const struct runtime *rt)
 	}
 	bool ids_ok = p->switch_user
 			      ? ids_are(&now, p->uid, p->gid) && !now.groups_overflow &&
-					same_group_set(now.groups, now.ngroups, p->groups, p->ngroups)
+					user_groups_equal(now.groups, now.ngroups, p->groups, p->ngroups)
 			      : now.ruid == rt->ruid && now.euid == rt->euid && now.suid == rt->suid &&
 					now.rgid == rt->rgid && now.egid == rt->egid &&
 					now.sgid == rt->sgid;

@@ -282,3 +282,20 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 	}
 	return user_resolve_text(user, group, source, &passwd, &groups, out, err, errsize);
 }
+
+static bool all_in(const gid_t *a, size_t na, const gid_t *b, size_t nb)
+{
+	for (size_t i = 0; i < na; i++) {
+		bool found = false;
+		for (size_t j = 0; j < nb && !found; j++)
+			found = a[i] == b[j];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+bool user_groups_equal(const gid_t *a, size_t na, const gid_t *b, size_t nb)
+{
+	return all_in(a, na, b, nb) && all_in(b, nb, a, na);
+}

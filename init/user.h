@@ -47,6 +47,10 @@ int user_resolve_text(const struct id_spec *user, const struct id_spec *group, c
 		      const struct user_db *passwd, const struct user_db *groups,
 		      struct user_ids *out, char *err, size_t errsize);
 
+/* Two group lists hold the same groups (as sets: order and repeats do not
+ * matter, as for the kernel's supplementary groups). */
+bool user_groups_equal(const gid_t *a, size_t na, const gid_t *b, size_t nb);
+
 /* Both steps with the files at these paths. Returns 0, or -1 with one line
  * in err naming `source` and the token (or the file and what is wrong). */
 int user_resolve(const struct id_spec *user, const struct id_spec *group, const char *source,

@@ -20,17 +20,7 @@ if [ -f /etc/alpine-release ]; then
 fi
 command -v apt-get >/dev/null 2>&1 || { echo "install-deps: needs apt-get (Debian/Ubuntu)" >&2; exit 1; }
 
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-deps: all packages present"
-    exit 0
-fi
 
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "install-deps: installing ${missing[*]}"
-$sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# shellcheck source=scripts/lib/apt-install.sh
+. "$(dirname "$0")/lib/apt-install.sh"
+apt_install_missing install-deps "${packages[@]}"

@@ -5,8 +5,10 @@ whatever a test leaves behind dies with the namespace instead of leaking onto
 the host (the machine's own PID 1 reaps orphans late).
 """
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,6 +55,16 @@ def helper(tmp_path_factory):
         _compile(HELPERS / f"{name}.c", out / name)
         paths[name] = str(out / name)
     return paths
+
+
+@pytest.fixture
+def shared_dir():
+    """A world-writable directory, so a marker can be created by any uid
+    (tmp_path is root's alone)."""
+    d = tempfile.mkdtemp(prefix="capinit-test-", dir="/tmp")
+    os.chmod(d, 0o1777)
+    yield Path(d)
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def file_words(path):

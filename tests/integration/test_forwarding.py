@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import BASE_ENV, proc_status, signals_recorded, wait_for
+from conftest import BASE_ENV, proc_status, signals_recorded
 from test_supervise import stop, wait_ready, wait_signal
 
 EVERY = [s for s in range(1, 65) if s not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD)]

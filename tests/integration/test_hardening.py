@@ -4,9 +4,7 @@ security review and shows it closed, reading what the kernel says.
 """
 import os
 import shutil
-import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -19,15 +17,6 @@ CAPSH = shutil.which("capsh") or "/usr/sbin/capsh"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KILL, SETPCAP, NET_BIND_SERVICE = 1 << 5, 1 << 8, 1 << 10
-
-
-@pytest.fixture
-def shared():
-    """A directory every uid can use (tmp_path is root's alone)."""
-    d = tempfile.mkdtemp(prefix="capinit-hard-", dir="/tmp")
-    os.chmod(d, 0o1777)
-    yield Path(d)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 # ---- the caller's terminal (TIOCSTI) -------------------------------------------
@@ -64,9 +53,9 @@ sys.exit(subprocess.call(sys.argv[1:]))
 """
 
 
-def run_from_interactive_shell(capinit, shared, env):
+def run_from_interactive_shell(capinit, shared_dir, env):
     master, slave = os.openpty()
-    out = shared / "tiocsti"
+    out = shared_dir / "tiocsti"
     try:
         p = subprocess.Popen([PY, "-c", SHELL_LIKE, capinit, PY, "-c", TIOCSTI_APP, str(out)],
                              stdin=slave, stdout=slave, stderr=slave, env=make_env(env))
@@ -84,19 +73,19 @@ def run_from_interactive_shell(capinit, shared, env):
 
 
 @pytest.mark.timeout(40)
-def test_less_privileged_app_cannot_push_input_into_the_callers_terminal(capinit, shared):
+def test_less_privileged_app_cannot_push_input_into_the_callers_terminal(capinit, shared_dir):
     result, tty_nr, rc = run_from_interactive_shell(
-        capinit, shared, {"CAPINIT_CAP_DROP": "ALL", "CAPINIT_USER": "65534:65534"})
+        capinit, shared_dir, {"CAPINIT_CAP_DROP": "ALL", "CAPINIT_USER": "65534:65534"})
     assert result == "refused-1", f"the app (uid 65534) could TIOCSTI the caller's terminal: {result}"
     assert tty_nr == 0, "the app kept the caller's terminal as its controlling terminal"
     assert rc == 9, f"Ctrl-C did not reach the app through capinit (exit {rc})"
 
 
 @pytest.mark.timeout(40)
-def test_app_as_privileged_as_the_caller_keeps_the_terminal(capinit, shared):
+def test_app_as_privileged_as_the_caller_keeps_the_terminal(capinit, shared_dir):
     """The control: with nothing taken away the app is the caller's equal,
     and gets the terminal in the foreground as before."""
-    result, tty_nr, rc = run_from_interactive_shell(capinit, shared, {})
+    result, tty_nr, rc = run_from_interactive_shell(capinit, shared_dir, {})
     assert result == "injected" and tty_nr != 0
     assert rc == 9
 
@@ -160,10 +149,10 @@ def test_app_never_runs_beside_a_privileged_pid1(capinit, env):
 
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("how", ["setuid", "setgid", "filecap"])
-def test_privileged_executable_refuses_to_run(capinit, shared, how):
-    copy = shared / "capinit"
+def test_privileged_executable_refuses_to_run(capinit, shared_dir, how):
+    copy = shared_dir / "capinit"
     shutil.copy(capinit, copy)
-    os.chmod(shared, 0o755)
+    os.chmod(shared_dir, 0o755)
     if how == "setuid":
         os.chmod(copy, 0o4755)
     elif how == "setgid":
@@ -171,7 +160,7 @@ def test_privileged_executable_refuses_to_run(capinit, shared, how):
     else:
         os.chmod(copy, 0o755)
         subprocess.run(["setcap", "cap_net_bind_service+ep", str(copy)], check=True)
-    marker = shared / "ran"
+    marker = shared_dir / "ran"
     r = subprocess.run([SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups", str(copy),
                         "--", "sh", "-c", f"touch {marker}"],
                        env={**BASE_ENV, "CAPINIT_USER": "0:0"}, capture_output=True, text=True,

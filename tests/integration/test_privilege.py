@@ -9,10 +9,8 @@ capability from the bounding set before exec) or setpriv (a non-root start
 with no capabilities). Named users come from tests/integration/fixtures/,
 bind-mounted over /etc/passwd and /etc/group in a private mount namespace.
 """
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -106,15 +104,6 @@ def split_env(stdout):
         if sep:
             env[k] = v
     return env
-
-
-@pytest.fixture
-def shared_dir():
-    """A world-writable directory, so a marker can be created by any uid."""
-    d = tempfile.mkdtemp(prefix="capinit-test-", dir="/tmp")
-    os.chmod(d, 0o1777)
-    yield Path(d)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def touch_cmd(marker, *then):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HELPERS, _compile, make_env, run_pid1
+from conftest import HELPERS, _compile, run_pid1
 
 REPO = Path(__file__).resolve().parents[2]
 BUSYBOX = shutil.which("busybox") or "/bin/busybox"

@@ -6,19 +6,8 @@
 #include <signal.h>
 
 #include "check.h"
+#include "config_args.h"
 
-/* Parse with argv given as a NULL-terminated list. */
-static int parse_with(struct config *cfg, struct config_error *err, char **env, char **argv)
-{
-	int argc = 0;
-	while (argv[argc])
-		argc++;
-	return config_parse(cfg, argc, argv, env, err);
-}
-
-#define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
-#define ENV(...) ((char *[]){__VA_ARGS__, NULL})
-static char *no_env[] = {NULL};
 
 static void test_defaults(void)
 {
