@@ -64,14 +64,12 @@ static int read_by_syscalls(struct runtime *rt)
 		return -1;
 	gid_t groups[USER_MAX_GROUPS + 1];
 	int n = getgroups(USER_MAX_GROUPS + 1, groups);
-	if (n < 0) {
-		if (errno != EINVAL)
-			return -1;
-		rt->groups_overflow = true; /* more than we could hold */
-		n = USER_MAX_GROUPS;
-	}
-	rt->groups_overflow = rt->groups_overflow || n > USER_MAX_GROUPS;
-	rt->ngroups = (size_t)(n > USER_MAX_GROUPS ? USER_MAX_GROUPS : n);
+	if (n < 0 && errno != EINVAL)
+		return -1;
+	/* EINVAL: more groups than the buffer holds, and none was written.
+	 * An overflowing list is never compared, so none is kept. */
+	rt->groups_overflow = n < 0 || n > USER_MAX_GROUPS;
+	rt->ngroups = rt->groups_overflow ? 0 : (size_t)n;
 	memcpy(rt->groups, groups, rt->ngroups * sizeof groups[0]);
 	rt->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
 	rt->sig_ign = ~(uint64_t)0; /* not known without /proc: reset them all */
