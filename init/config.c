@@ -63,7 +63,7 @@ static void set_defaults(struct config *cfg, enum personality p)
 	cfg->suspend_on_tty_signals = pp->suspend_on_tty_signals;
 	for (int i = 0; i < SIGNAL_SLOTS; i++)
 		cfg->rewrite[i] = -1;
-	cfg->probe_timeout = 10;
+	cfg->probe_timeout_ms = 10000;
 	cfg->probe_repeat = 2;
 }
 
@@ -196,35 +196,151 @@ static int set_grace(struct config *cfg, const char *value, const char *source,
 	return 0;
 }
 
+/* --probe-timeout: seconds with up to three decimals ("0.5", "10"), as
+ * milliseconds, from 1 ms to MAX_PROBE_TIMEOUT seconds. */
+static bool parse_seconds_ms(const char *value, unsigned *ms)
+{
+	const char *dot = strchr(value, '.');
+	size_t ilen = dot ? (size_t)(dot - value) : strlen(value);
+	unsigned long long whole = 0, frac = 0;
+	if (ilen > 0 && !parse_decimal(value, ilen, MAX_PROBE_TIMEOUT, &whole))
+		return false;
+	if (dot) {
+		size_t flen = strlen(dot + 1);
+		if (flen == 0 || flen > 3 || !parse_decimal(dot + 1, flen, 999, &frac))
+			return false;
+		for (size_t i = flen; i < 3; i++)
+			frac *= 10;
+	} else if (ilen == 0) {
+		return false;
+	}
+	unsigned long long total = whole * 1000 + frac;
+	if (total == 0 || total > (unsigned long long)MAX_PROBE_TIMEOUT * 1000)
+		return false;
+	*ms = (unsigned)total;
+	return true;
+}
+
+/* --probe-port: PORT, PORT/tcp or PORT/udp. */
+static int set_probe_port(struct config *cfg, const char *value, const char *source,
+			  struct config_error *err)
+{
+	const char *slash = strchr(value, '/');
+	size_t len = slash ? (size_t)(slash - value) : strlen(value);
+	unsigned long long v;
+	bool udp = false;
+	if (slash && strcasecmp(slash + 1, "udp") == 0)
+		udp = true;
+	else if (slash && strcasecmp(slash + 1, "tcp") != 0)
+		return fail(err, 2, "%s: '%s' is not PORT, PORT/tcp or PORT/udp", source, value);
+	if (!parse_decimal(value, len, 65535, &v) || v == 0)
+		return fail(err, 2, "%s: '%s' is not a port from 1 to 65535 (PORT, PORT/tcp or "
+				    "PORT/udp)",
+			    source, value);
+	cfg->probe_port = (unsigned)v;
+	cfg->probe_udp = udp;
+	return 0;
+}
+
+/* A capability LIST for a probe setting; `all_allowed`: ALL may be given. */
+static int set_probe_list(const char *value, const char *source, bool all_allowed, capmask *mask,
+			  bool *all, struct config_error *err)
+{
+	char msg[400];
+	bool is_all = false;
+	if (caplist_parse(value, source, all_allowed, mask, &is_all, msg, sizeof msg) != 0)
+		return fail(err, 2, "%s", msg);
+	if (all)
+		*all = is_all;
+	return 0;
+}
+
+/* Only a variable can turn a production start into a probe without the
+ * command line saying so, and then it is announced; a flag (parsed after
+ * the environment) makes it the command line's again. */
+static void note_probe_source(struct config *cfg, bool on, const char *source)
+{
+	bool variable = strncmp(source, "CAPINIT_", 8) == 0;
+	if (on)
+		cfg->probe_from_env = variable;
+	else if (variable)
+		cfg->probe_from_env = false;
+}
+
+/* --probe-verify, --probe-verify=SET, CAPINIT_PROBE_VERIFY=1|0|SET: a
+ * boolean word switches it (the production spec is verified), anything
+ * else is the SET (a capability list never reads as a boolean: numbers
+ * are not names). `bare`: the flag without '='. */
+static int set_probe_verify(struct config *cfg, const char *value, bool bare, const char *source,
+			    struct config_error *err)
+{
+	static const char *const words[] = {"1", "true", "yes", "0", "false", "no"};
+	cfg->probe_verify = true;
+	cfg->probe_verify_given = false;
+	if (!bare) {
+		size_t i = 0;
+		while (i < sizeof words / sizeof words[0] && strcasecmp(value, words[i]) != 0)
+			i++;
+		if (i < 3) {
+			/* on, with the production spec */
+		} else if (i < sizeof words / sizeof words[0]) {
+			cfg->probe_verify = false;
+		} else {
+			if (set_probe_list(value, source, false, &cfg->probe_verify_set, NULL, err) !=
+			    0)
+				return -1;
+			cfg->probe_verify_given = true;
+		}
+	}
+	note_probe_source(cfg, cfg->probe_verify, source);
+	return 0;
+}
+
 /* The --probe settings, by their flag's name without "--probe"; `source`
- * is the variable or flag for messages. Returns 1 when `which` is not one. */
-static int set_probe(struct config *cfg, const char *which, const char *value,
+ * is the variable or flag for messages, `bare` a flag given without a
+ * value. Returns 1 when `which` is not one. */
+static int set_probe(struct config *cfg, const char *which, const char *value, bool bare,
 		     const char *source, struct config_error *err)
 {
 	unsigned long long v;
-	if (strcmp(which, "") == 0)
-		return parse_bool(value, source, &cfg->probe, err);
+	if (strcmp(which, "") == 0) {
+		if (parse_bool(value, source, &cfg->probe, err) != 0)
+			return -1;
+		note_probe_source(cfg, cfg->probe, source);
+		return 0;
+	}
 	if (strcmp(which, "-json") == 0)
 		return parse_bool(value, source, &cfg->probe_json, err);
+	if (strcmp(which, "-verify") == 0)
+		return set_probe_verify(cfg, value, bare, source, err);
+	if (strcmp(which, "-candidates") == 0) {
+		if (set_probe_list(value, source, true, &cfg->probe_candidates,
+				   &cfg->probe_candidates_all, err) != 0)
+			return -1;
+		cfg->probe_candidates_given = true;
+		return 0;
+	}
 	if (strcmp(which, "-check") == 0) {
 		if (value[0] == '\0')
 			return fail(err, 2, "%s: empty command", source);
 		cfg->probe_check = value;
 		return 0;
 	}
-	bool port = strcmp(which, "-port") == 0, timeout = strcmp(which, "-timeout") == 0;
-	if (!port && !timeout && strcmp(which, "-repeat") != 0)
+	if (strcmp(which, "-port") == 0)
+		return set_probe_port(cfg, value, source, err);
+	if (strcmp(which, "-timeout") == 0) {
+		if (!parse_seconds_ms(value, &cfg->probe_timeout_ms))
+			return fail(err, 2, "%s: '%s' is not a number of seconds from 0.001 to %u "
+					    "(at most three decimals)",
+				    source, value, MAX_PROBE_TIMEOUT);
+		return 0;
+	}
+	if (strcmp(which, "-repeat") != 0)
 		return 1;
-	unsigned long long max = port ? 65535 : timeout ? MAX_PROBE_TIMEOUT : MAX_PROBE_REPEAT;
-	if (!parse_decimal(value, strlen(value), max, &v) || v == 0)
-		return fail(err, 2, "%s: '%s' is not a whole number from 1 to %llu", source, value,
-			    max);
-	if (port)
-		cfg->probe_port = (unsigned)v;
-	else if (timeout)
-		cfg->probe_timeout = (unsigned)v;
-	else
-		cfg->probe_repeat = (unsigned)v;
+	if (!parse_decimal(value, strlen(value), MAX_PROBE_REPEAT, &v) || v == 0)
+		return fail(err, 2, "%s: '%s' is not a whole number from 1 to %u", source, value,
+			    MAX_PROBE_REPEAT);
+	cfg->probe_repeat = (unsigned)v;
 	return 0;
 }
 
@@ -256,21 +372,29 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 		return set_verbose(cfg, value, name, err);
 	if (strcmp(name, "CAPINIT_PRINT") == 0)
 		return parse_bool(value, name, &cfg->print, err);
+	if (strcmp(name, "CAPINIT_USERNS") == 0)
+		return parse_bool(value, name, &cfg->userns, err);
 	/* Each probe variable by its flag's spelling after "--probe". */
 	static const char *const probe_vars[][2] = {
-		{"CAPINIT_PROBE", ""},		     {"CAPINIT_PROBE_PORT", "-port"},
-		{"CAPINIT_PROBE_CHECK", "-check"},   {"CAPINIT_PROBE_TIMEOUT", "-timeout"},
-		{"CAPINIT_PROBE_REPEAT", "-repeat"}, {"CAPINIT_PROBE_JSON", "-json"},
+		{"CAPINIT_PROBE", ""},
+		{"CAPINIT_PROBE_PORT", "-port"},
+		{"CAPINIT_PROBE_CHECK", "-check"},
+		{"CAPINIT_PROBE_TIMEOUT", "-timeout"},
+		{"CAPINIT_PROBE_REPEAT", "-repeat"},
+		{"CAPINIT_PROBE_JSON", "-json"},
+		{"CAPINIT_PROBE_VERIFY", "-verify"},
+		{"CAPINIT_PROBE_CANDIDATES", "-candidates"},
 	};
 	for (size_t i = 0; i < sizeof probe_vars / sizeof probe_vars[0]; i++)
 		if (strcmp(name, probe_vars[i][0]) == 0)
-			return set_probe(cfg, probe_vars[i][1], value, name, err);
+			return set_probe(cfg, probe_vars[i][1], value, false, name, err);
 	/* A typo must not silently leave capabilities in place. */
 	return fail(err, 2, "%s: unknown variable (known: CAPINIT_CAP_DROP CAPINIT_CAP_ADD "
 			    "CAPINIT_USER CAPINIT_NO_NEW_PRIVS CAPINIT_GRACE CAPINIT_KILL_GROUP "
-			    "CAPINIT_VERBOSE CAPINIT_PRINT CAPINIT_PROBE CAPINIT_PROBE_PORT "
-			    "CAPINIT_PROBE_CHECK CAPINIT_PROBE_TIMEOUT CAPINIT_PROBE_REPEAT "
-			    "CAPINIT_PROBE_JSON)",
+			    "CAPINIT_VERBOSE CAPINIT_PRINT CAPINIT_USERNS CAPINIT_PROBE "
+			    "CAPINIT_PROBE_PORT CAPINIT_PROBE_CHECK CAPINIT_PROBE_TIMEOUT "
+			    "CAPINIT_PROBE_REPEAT CAPINIT_PROBE_JSON CAPINIT_PROBE_VERIFY "
+			    "CAPINIT_PROBE_CANDIDATES)",
 		    name);
 }
 
@@ -360,14 +484,19 @@ enum opt {
 	OPT_CAP_DROP, OPT_CAP_ADD, OPT_USER, OPT_NO_NEW_PRIVS, OPT_GRACE, OPT_PRINT,
 	OPT_HELP, OPT_VERSION, OPT_VERBOSE, OPT_KILL_GROUP, OPT_SUBREAPER, OPT_PDEATH,
 	OPT_WARN_REAP, OPT_EXIT_ZERO, OPT_LICENSE, OPT_SINGLE_CHILD, OPT_REWRITE, OPT_PROBE,
+	OPT_USERNS,
 };
 
 struct option_def {
 	const char *short_flag; /* "-v", or NULL */
 	const char *long_flag;  /* "--verbose", or NULL */
-	bool has_arg;
+	/* 0 (false): none; 1 (true): required; OPTIONAL_ARG: only as
+	 * "--flag=VALUE", never the next word (--probe-verify). */
+	unsigned char has_arg;
 	enum opt id;
 };
+
+#define OPTIONAL_ARG 2
 
 /* capinit's own flags first, then tini's and dumb-init's; none collide. The
  * spellings double as the names used in messages. */
@@ -384,6 +513,9 @@ static const struct option_def options[] = {
 	{NULL, "--probe-timeout", true, OPT_PROBE},
 	{NULL, "--probe-repeat", true, OPT_PROBE},
 	{NULL, "--probe-json", false, OPT_PROBE},
+	{NULL, "--probe-verify", OPTIONAL_ARG, OPT_PROBE},
+	{NULL, "--probe-candidates", true, OPT_PROBE},
+	{NULL, "--userns", true, OPT_USERNS},
 	{"-h", "--help", false, OPT_HELP},
 	{NULL, "--version", false, OPT_VERSION},
 	{"-v", "--verbose", false, OPT_VERBOSE},
@@ -499,8 +631,14 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 	case OPT_REWRITE:
 		return parse_rewrite(cfg, value, source, err);
 	case OPT_PROBE:
-		/* "--probe" and "--probe-json" are switches; the rest take a value. */
-		return set_probe(cfg, def->long_flag + 7, def->has_arg ? value : "1", source, err);
+		/* "--probe" and "--probe-json" are switches, "--probe-verify" takes
+		 * an optional "=SET"; the rest take a value. */
+		if (def->has_arg == OPTIONAL_ARG)
+			return set_probe(cfg, def->long_flag + 7, value, value == NULL, source, err);
+		return set_probe(cfg, def->long_flag + 7, def->has_arg ? value : "1", false, source,
+				 err);
+	case OPT_USERNS:
+		return parse_bool(value, source, &cfg->userns, err);
 	}
 	return 0;
 }
@@ -521,6 +659,8 @@ static int parse_long(struct config *cfg, int argc, char **argv, int i,
 				  "unknown option '--%s' (see --help)", name);
 	}
 	const char *source = def->long_flag;
+	if (def->has_arg == OPTIONAL_ARG)
+		return apply_option(cfg, def, eq ? eq + 1 : NULL, source, err) ? -1 : 0;
 	if (!def->has_arg) {
 		if (eq)
 			return fail(err, usage_status(cfg), "%s takes no value", source);
@@ -615,6 +755,10 @@ int config_parse(struct config *cfg, int argc, char **argv, char **envp,
 		return -1;
 	if (check_consistency(cfg, err) != 0)
 		return -1;
+
+	/* --probe-verify is a mode of the probe. */
+	if (cfg->probe_verify)
+		cfg->probe = true;
 
 	/* An explicit request (-g and its variables) or dumb-init's setsid mode. */
 	cfg->kill_group = cfg->kill_group || cfg->setsid;

@@ -51,11 +51,27 @@ struct config {
 	int verbose; /* -1 (errors only) to 3 */
 	bool print;
 
+	/* The user-namespace guard (CAPINIT_USERNS, --userns): false (the
+	 * default) refuses creating user namespaces to an app without
+	 * CAP_SYS_ADMIN; true leaves them to the kernel and the runtime. */
+	bool userns;
+
 	/* --probe: search for the smallest capability set (probe.c). */
 	bool probe, probe_json;
+	bool probe_from_env;     /* CAPINIT_PROBE=1 started it: say so at once */
+	/* --probe-verify[=SET]: prove SET instead of searching. Without a SET
+	 * the production spec is verified (the CAPINIT_CAP_* environment, or
+	 * through an engine the image's own). */
+	bool probe_verify, probe_verify_given;
+	capmask probe_verify_set;
+	/* --probe-candidates=LIST|ALL: what the search may grant (default: what
+	 * the app could be given here, or the engine's default set). */
+	bool probe_candidates_given, probe_candidates_all;
+	capmask probe_candidates;
 	unsigned probe_port;     /* 0: no port oracle */
+	bool probe_udp;          /* PORT/udp: a bound UDP socket, not a TCP listener */
 	const char *probe_check; /* NULL: no check command; points into argv/envp */
-	unsigned probe_timeout;  /* seconds per trial */
+	unsigned probe_timeout_ms; /* per trial (--probe-timeout takes seconds, fractions allowed) */
 	unsigned probe_repeat;   /* re-runs of the result before it is printed */
 
 	/* tini -e: exit codes mapped to 0 (bitmap over 0..255). */

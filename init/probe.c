@@ -18,7 +18,6 @@ static struct outbuf out;
 static struct probe_trial trials[PROBE_MAX_TRIALS];
 static size_t ntrials;
 
-static const char *const kind_names[] = {"search", "confirm", "repeat"};
 
 static int count_bits(capmask m)
 {
@@ -37,8 +36,8 @@ static void progress(size_t number, enum probe_kind kind, const struct probe_tri
 {
 	char names[1024], secs[32];
 	capmask_format(t->set, ",", names, sizeof names);
-	seconds(secs, sizeof secs, t->ms);
-	log_warn("probe trial %zu (%s): %s: %s (%s) in %s s", number, kind_names[kind], names,
+	seconds(secs, sizeof secs, t->us / 1000);
+	log_warn("probe trial %zu (%s): %s: %s (%s) in %s s", number, probe_kind_name(kind), names,
 		 t->works ? "works" : "fails", t->why, secs);
 }
 
@@ -71,7 +70,7 @@ static void print_json(bool found, capmask needed, capmask candidates)
 	out_puts(&out, ", \"trials\": [");
 	for (size_t i = 0; i < ntrials; i++) {
 		char secs[32];
-		seconds(secs, sizeof secs, trials[i].ms);
+		seconds(secs, sizeof secs, trials[i].us / 1000);
 		out_puts(&out, i ? ", {\"caps\": " : "{\"caps\": ");
 		json_names(trials[i].set);
 		out_printf(&out, ", \"works\": %s, \"exit\": ", trials[i].works ? "true" : "false");

@@ -328,7 +328,7 @@ static void observe(const struct probe_env *env, struct trial_state *ts, long lo
 		    struct probe_trial *t)
 {
 	const struct config *cfg = env->cfg;
-	long long deadline = start + (long long)cfg->probe_timeout * 1000;
+	long long deadline = start + (long long)cfg->probe_timeout_ms;
 	bool servers = cfg->probe_port || cfg->probe_check;
 	bool port_ok = cfg->probe_port == 0;
 	long port_poll = PORT_POLL_FIRST_MS, check_retry = CHECK_RETRY_FIRST_MS;
@@ -349,11 +349,11 @@ static void observe(const struct probe_env *env, struct trial_state *ts, long lo
 			return;
 		}
 		if (now >= deadline) {
-			fmt_snprintf(t->why, sizeof t->why, "%s after %u s",
+			fmt_snprintf(t->why, sizeof t->why, "%s after %u ms",
 				     !servers  ? "still running"
 				     : port_ok ? "check not passed"
 					       : "not listening",
-				     cfg->probe_timeout);
+				     cfg->probe_timeout_ms);
 			return;
 		}
 		long long wake = deadline;
@@ -469,6 +469,6 @@ int probe_run_trial(struct probe_env *env, capmask set, struct probe_trial *t, c
 			     KILL_GIVE_UP_MS / 1000);
 		return -1;
 	}
-	t->ms = probe_now_ms() - start;
+	t->us = (probe_now_ms() - start) * 1000;
 	return result;
 }

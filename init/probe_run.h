@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ksig.h"
 #include "plan.h"
+#include "probe_trial.h"
 #include "user.h"
 
 struct probe_env {
@@ -21,14 +22,6 @@ struct probe_env {
 	bool is_pid1;
 	int sfd;           /* signalfd: SIGCHLD and the signals that stop the probe */
 	ksigmask original; /* the mask capinit was started with, for children */
-};
-
-struct probe_trial {
-	capmask set;
-	bool works;
-	int exit_code; /* N or 128+S; -1: still running when the trial ended */
-	long long ms;
-	char why[192];
 };
 
 /* Signals, subreaper (when not PID 1), the port oracle's precondition.

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "capset.h"
+#include "probe_trial.h"
 
 #define PROBE_MAX_KNOWN 512
 /* A guard against a pathological app: far above what any search needs
@@ -37,9 +38,6 @@ enum probe_step {
 	PROBE_NONE,     /* COMMAND does not work even with every candidate */
 	PROBE_UNSTABLE, /* no set held: s->why says what was seen */
 };
-
-/* Why a trial was asked for: the trial bounds count PROBE_KIND_SEARCH only. */
-enum probe_kind { PROBE_KIND_SEARCH, PROBE_KIND_CONFIRM, PROBE_KIND_REPEAT };
 
 enum probe_phase {
 	PROBE_PH_BASELINE,
@@ -77,7 +75,7 @@ struct probe_search {
 	struct probe_known known[PROBE_MAX_KNOWN];
 	size_t nknown;
 
-	unsigned trials[3]; /* per probe_kind, every run */
+	unsigned trials[PROBE_KIND_COUNT]; /* per probe_kind, every run */
 	unsigned total;
 	unsigned restarts;  /* confirm phase found result − e working */
 	bool redone;        /* a repeat failed: the search was redone strictly */
