@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "fmt.h"
 #include "personality.h"
 
@@ -20,27 +22,13 @@ int log_get_level(void) { return current_level; }
 #define LINE_SIZE 1024
 
 /* Append text to line (size LINE_SIZE, leaving room for the newline) with
- * every byte outside printable ASCII written as \xHH: messages echo tokens
- * from the environment and the command line, and a newline or an escape
- * sequence there must not forge a log line or drive the terminal. What no
- * longer fits is cut. Returns the new length. */
+ * every byte outside printable ASCII escaped (escape.h): messages echo
+ * tokens from the environment and the command line, and a newline or an
+ * escape sequence there must not forge a log line or drive the terminal.
+ * What no longer fits is cut. Returns the new length. */
 static size_t append_escaped(char *line, size_t len, const char *text)
 {
-	static const char hex[] = "0123456789abcdef";
-	const size_t room = LINE_SIZE - 1;
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		bool plain = *p >= 0x20 && *p < 0x7f;
-		if (len + (plain ? 1 : 4) > room)
-			break;
-		if (plain) {
-			line[len++] = (char)*p;
-			continue;
-		}
-		line[len++] = '\\';
-		line[len++] = 'x';
-		line[len++] = hex[*p >> 4];
-		line[len++] = hex[*p & 15];
-	}
+	(void)escape_text(line, LINE_SIZE - 1, &len, text, strlen(text));
 	return len;
 }
 
