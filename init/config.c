@@ -634,7 +634,7 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 		/* "--probe" and "--probe-json" are switches, "--probe-verify" takes
 		 * an optional "=SET"; the rest take a value. */
 		if (def->has_arg == OPTIONAL_ARG)
-			return set_probe(cfg, def->long_flag + 7, value, value == NULL, source, err);
+			return set_probe(cfg, def->long_flag + 7, value, false, source, err);
 		return set_probe(cfg, def->long_flag + 7, def->has_arg ? value : "1", false, source,
 				 err);
 	case OPT_USERNS:
@@ -659,8 +659,10 @@ static int parse_long(struct config *cfg, int argc, char **argv, int i,
 				  "unknown option '--%s' (see --help)", name);
 	}
 	const char *source = def->long_flag;
+	if (def->has_arg == OPTIONAL_ARG && eq == NULL)
+		return set_probe(cfg, def->long_flag + 7, "", true, source, err) ? -1 : 0;
 	if (def->has_arg == OPTIONAL_ARG)
-		return apply_option(cfg, def, eq ? eq + 1 : NULL, source, err) ? -1 : 0;
+		return apply_option(cfg, def, eq + 1, source, err) ? -1 : 0;
 	if (!def->has_arg) {
 		if (eq)
 			return fail(err, usage_status(cfg), "%s takes no value", source);
