@@ -36,9 +36,11 @@ int probe_check_plan(const struct probe_ctx *ctx, bool keep_uid, struct plan *p,
 	memset(&tc.user, 0, sizeof tc.user);
 	memset(&tc.group, 0, sizeof tc.group);
 	/* The trial's own non-root user, or nobody: a root check would own
-	 * root's files, which a root trial could have changed. */
-	static struct user_ids nobody = {.uid = 65534, .gid = 65534, .ngroups = 1,
-					 .groups = {65534}};
+	 * root's files, which a root trial could have changed. (Filled here:
+	 * as an initialised static it would put 4 kB of zeros in the file.) */
+	static struct user_ids nobody;
+	nobody.uid = nobody.gid = nobody.groups[0] = 65534;
+	nobody.ngroups = 1;
 	const struct user_ids *ids = NULL;
 	if (!keep_uid) {
 		bool trial_user = ctx->ids && ctx->ids->uid != 0;

@@ -21,6 +21,7 @@
 #include "probe_child.h"
 #include "probe_port.h"
 #include "probe_runner.h"
+#include "rawsys.h"
 
 /* SIGKILL takes effect at once; a trial still not gone after this long is
  * one capinit cannot end. */
@@ -83,7 +84,7 @@ static int inplace_start(struct probe_ctx *ctx, struct probe_live *live, char *e
 		close(ex[1]);
 		goto fail;
 	}
-	live->main = fork();
+	live->main = raw_fork();
 	if (live->main == 0) {
 		close(ex[0]);
 		close(out[0]);
@@ -159,7 +160,7 @@ static int inplace_port(struct probe_ctx *ctx, struct probe_live *live)
 static pid_t inplace_check(struct probe_ctx *ctx, struct probe_live *live)
 {
 	(void)live;
-	pid_t pid = fork();
+	pid_t pid = raw_fork();
 	if (pid == 0)
 		probe_exec_check(ctx, &check_plan, NULL);
 	return pid;

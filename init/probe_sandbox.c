@@ -25,6 +25,7 @@
 #include "probe_child.h"
 #include "probe_port.h"
 #include "probe_runner.h"
+#include "rawsys.h"
 #include "sandbox.h"
 
 /* What the trial init tells capinit. */
@@ -72,7 +73,7 @@ __attribute__((noreturn)) static void trial_init(const struct probe_ctx *ctx, in
 	}
 	if (ex_w < 0)
 		_exit(0);
-	pid_t app = fork();
+	pid_t app = raw_fork();
 	if (app == 0) {
 		close(ev_w);
 		probe_exec_app(ctx, &app_plan, ex_w, out_w);
@@ -242,7 +243,7 @@ static int sandbox_port(struct probe_ctx *ctx, struct probe_live *live)
  * that joins them and reports the check's status as its own. */
 static pid_t sandbox_check(struct probe_ctx *ctx, struct probe_live *live)
 {
-	pid_t pid = fork();
+	pid_t pid = raw_fork();
 	if (pid != 0)
 		return pid;
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -253,7 +254,7 @@ static pid_t sandbox_check(struct probe_ctx *ctx, struct probe_live *live)
 	int pidns = open(path, O_RDONLY | O_CLOEXEC);
 	if (mnt < 0 || pidns < 0 || setns(mnt, CLONE_NEWNS) != 0 || setns(pidns, CLONE_NEWPID) != 0)
 		_exit(125);
-	pid_t c = fork();
+	pid_t c = raw_fork();
 	if (c == 0)
 		probe_exec_check(ctx, &check_plan, NULL);
 	_exit(c < 0 ? 125 : probe_wait_code(c));

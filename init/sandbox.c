@@ -194,8 +194,9 @@ static int build(struct mount_entry *e, size_t n, char *buf, char *why, size_t s
 
 int sandbox_enter(char *why, size_t size)
 {
+	/* The system call, not musl's getcwd(), which links malloc in. */
 	char cwd[1024];
-	if (getcwd(cwd, sizeof cwd) == NULL)
+	if (syscall(SYS_getcwd, cwd, sizeof cwd) <= 0 || cwd[0] != '/')
 		fmt_snprintf(cwd, sizeof cwd, "/");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		return fail(why, size, "making the mounts private", NULL);
