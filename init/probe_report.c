@@ -1,6 +1,7 @@
 #include "probe_report.h"
 
 #include <linux/capability.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "escape.h"
@@ -58,31 +59,20 @@ static void command_name(struct sbuf *s, const char *command)
 static void file_caps_text(struct sbuf *s, const struct probe_facts *f)
 {
 	capmask p = f->file_permitted, i = f->file_inheritable;
-	const struct {
-		capmask m;
-		const char *flags;
-	} groups[] = {{p & i, "ip"}, {p & ~i, "p"}, {i & ~p, "i"}};
-	bool first = true;
-	for (size_t g = 0; g < 3; g++) {
-		if (!groups[g].m)
+	const capmask groups[3] = {p & i, p & ~i, i & ~p};
+	static const char flags[3][3] = {"ip", "p", "i"};
+	const char *sep = "";
+	for (int g = 0; g < 3; g++) {
+		if (!groups[g])
 			continue;
-		bool one = true;
-		for (int bit = 0; bit < 64; bit++) {
-			if (!(groups[g].m & CAPMASK_BIT(bit)))
-				continue;
-			const char *name = capset_lower_name(bit);
-			sb_puts(s, one ? (first ? "" : " ") : ",");
-			if (name)
-				sb_puts(s, name);
-			else
-				sb_printf(s, "%d", bit);
-			one = false;
-		}
-		sb_printf(s, "=%s%s", f->file_effective ? "e" : "", groups[g].flags);
-		first = false;
+		char names[512];
+		capmask_format(groups[g], ",cap_", names, sizeof names);
+		for (char *c = names; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		sb_printf(s, "%scap_%s=%s%s", sep, names, f->file_effective ? "e" : "", flags[g]);
+		sep = " ";
 	}
-	if (first)
-		sb_puts(s, "=");
 }
 
 /* What the trial's verdict rests on when the runner left no words. */
@@ -120,16 +110,14 @@ static void trial_failure(struct sbuf *s, const struct probe_trial *t, const cha
 		/* Not a capability the app asks for: the kernel refuses the
 		 * execve of a file whose permitted capabilities are not all
 		 * in the bounding set, before the app runs at all. */
-		if (f && f->file_caps) {
-			sb_puts(s, "execve of ");
-			sb_escaped(s, f->command_path, 128);
-			sb_puts(s, " failed (EPERM): the file carries ");
+		sb_puts(s, "execve of ");
+		sb_escaped(s, f && f->file_caps ? f->command_path : "COMMAND", 128);
+		sb_puts(s, " failed (EPERM): the file carries ");
+		if (f && f->file_caps)
 			file_caps_text(s, f);
-			sb_puts(s, " (security.capability), which must stay in the bounding set");
-		} else {
-			sb_puts(s, "execve failed (EPERM): the file's capabilities "
-				   "(security.capability) must stay in the bounding set");
-		}
+		else
+			sb_puts(s, "capabilities");
+		sb_puts(s, " (security.capability), which must stay in the bounding set");
 		return;
 	}
 	command_name(s, command);
@@ -258,7 +246,7 @@ static void portable_fact(struct sbuf *s, const struct probe_result *r, int bit)
 			  r->port, f->port_start);
 		return;
 	}
-	sb_puts(s, "needed on a standard node; the trials here could not show it");
+	sb_puts(s, "needed on a standard node, not here");
 }
 
 /* The set deployed, and whether there is one. */
@@ -298,349 +286,20 @@ static const char *outcome_name(enum probe_outcome o)
 }
 
 static const char *const note_text[] = {
-	"capinit starts as root with SETUID, SETGID, SETPCAP and KILL to switch to the user, "
-	"and keeps only the set for the app (Kubernetes gives a non-root container no ambient "
-	"capabilities: kubernetes/kubernetes#56374)",
-	"a non-root container gets no ambient capabilities (Docker; Kubernetes: "
-	"kubernetes/kubernetes#56374): the app keeps the set only through file capabilities; "
-	"with capinit as the entrypoint it gets exactly the set",
-	"the runtime's default seccomp profile refuses user namespaces: SECCOMP_PROFILE.json "
-	"must allow them",
-	"not within Podman's default set (800405fb): Podman ignores the label and runs with its "
-	"defaults; use the run flags",
+	"capinit starts as root with SETUID, SETGID, SETPCAP and KILL to switch users; the "
+	"app keeps only its set (no ambient capabilities for a non-root container: "
+	"kubernetes/kubernetes#56374)",
+	"no ambient capabilities for a non-root container (kubernetes/kubernetes#56374): "
+	"the app keeps its set through file capabilities only",
+	"the default seccomp profiles refuse user namespaces: SECCOMP_PROFILE.json must allow "
+	"them",
+	"outside Podman's default set (800405fb): Podman ignores the label; use the run flags",
 };
 
-/* ---- text -------------------------------------------------------------------- */
+/* ---- emit: one printf for the text and the JSON -------------------------------- */
 
-static void text_line(struct outbuf *out, const char *prefix, const char *s)
-{
-	out_puts(out, prefix);
-	out_puts(out, s);
-	out_puts(out, "\n");
-}
-
-/* Each line of a multi-line string, indented. */
-static void text_block(struct outbuf *out, const char *indent, const char *s)
-{
-	while (*s) {
-		size_t n = strcspn(s, "\n");
-		out_puts(out, indent);
-		char line[256];
-		size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
-		memcpy(line, s, k);
-		line[k] = '\0';
-		out_puts(out, line);
-		out_puts(out, "\n");
-		s += n;
-		if (*s == '\n')
-			s++;
-	}
-}
-
-static void text_evidence(struct outbuf *out, const struct probe_result *r, int bit)
-{
-	char name[32], buf[512];
-	capname_of_bit(bit, name, sizeof name);
-	struct sbuf s;
-	sb_init(&s, buf, sizeof buf);
-	const struct probe_trial *t = trial_at(r, r->evidence[bit]);
-	if (r->portable_added & CAPMASK_BIT(bit)) {
-		sb_puts(&s, "portable: ");
-		portable_fact(&s, r, bit);
-	} else if (t) {
-		sb_printf(&s, "without it (trial %d): ", r->evidence[bit] + 1);
-		trial_failure(&s, t, r->command, r->facts, LINE_MAX_BYTES);
-	} else {
-		sb_puts(&s, "no trial recorded");
-	}
-	out_printf(out, "  %-17s %s\n", name, buf);
-}
-
-static void text_not_needed(struct outbuf *out, const struct probe_result *r, int bit)
-{
-	char name[32], buf[320];
-	capname_of_bit(bit, name, sizeof name);
-	struct sbuf s;
-	sb_init(&s, buf, sizeof buf);
-	int i = not_needed_trial(r, bit);
-	const struct probe_trial *t = trial_at(r, i);
-	if (t) {
-		sb_printf(&s, "not needed: trial %d worked without it (", i + 1);
-		if (t->why[0])
-			sb_escaped(&s, t->why, sizeof t->why);
-		else
-			reason_words(&s, t);
-		sb_puts(&s, ")");
-	} else {
-		sb_puts(&s, "not needed");
-	}
-	out_printf(out, "  %-17s %s\n", name, buf);
-}
-
-static void text_caps_line(struct outbuf *out, const char *label, capmask m)
-{
-	char buf[1024];
-	struct sbuf s;
-	sb_init(&s, buf, sizeof buf);
-	sb_caps(&s, m, ",");
-	out_printf(out, "%s%s\n", label, buf);
-}
-
-static void text_counts(struct outbuf *out, const struct probe_result *r)
-{
-	char buf[256];
-	struct sbuf s;
-	sb_init(&s, buf, sizeof buf);
-	unsigned total = 0;
-	for (int k = 0; k < PROBE_KIND_COUNT; k++) {
-		if (!r->counts[k])
-			continue;
-		sb_printf(&s, "%s%u %s", total ? ", " : "", r->counts[k],
-			  probe_kind_name((enum probe_kind)k));
-		total += r->counts[k];
-	}
-	sb_printf(&s, "%s (%u in all) in ", total ? "" : "none", total);
-	seconds(&s, r->us);
-	sb_printf(&s, " s; runner: %s", r->runner ? r->runner : "unknown");
-	out_printf(out, "trials: %s\n", buf);
-	out_printf(out, "candidates (%d): ", count_bits(r->candidates));
-	text_caps_line(out, "", r->candidates);
-}
-
-static void text_facts(struct outbuf *out, const struct probe_result *r)
-{
-	const struct probe_facts *f = r->facts;
-	if (!f)
-		return;
-	char buf[512];
-	struct sbuf s;
-	out_puts(out, "facts:\n");
-	if (r->port) {
-		const char *proto = r->udp ? "udp" : "tcp";
-		if (f->port_start < 0)
-			out_printf(out, "  port %u/%s: net.ipv4.ip_unprivileged_port_start unknown\n",
-				   r->port, proto);
-		else if (r->port >= 1024)
-			out_printf(out, "  port %u/%s: needs no capability anywhere (>= 1024)\n",
-				   r->port, proto);
-		else
-			out_printf(out, "  port %u/%s: net.ipv4.ip_unprivileged_port_start=%d here: %s\n",
-				   r->port, proto, f->port_start,
-				   f->port_start <= (int)r->port
-					   ? "anyone may bind it here, not on a standard node (1024)"
-					   : "NET_BIND_SERVICE needed, as on a standard node");
-	}
-	if (f->sysctls_forced)
-		out_puts(out, "  the trials ran with the kernel's defaults of both sysctls forced: "
-			      "the answer holds on any node\n");
-	if (f->ping_known)
-		out_printf(out, "  net.ipv4.ping_group_range=%lu %lu: %s may open ICMP sockets without "
-				"NET_RAW (the kernel's default \"1 0\": none)\n",
-			   f->ping_lo, f->ping_hi,
-			   f->ping_lo > f->ping_hi                        ? "no group"
-			   : f->ping_lo == 0 && f->ping_hi >= 2147483647ul ? "every group"
-									   : "these groups");
-	if (f->command_path[0]) {
-		sb_init(&s, buf, sizeof buf);
-		sb_puts(&s, "  ");
-		sb_escaped(&s, f->command_path, 200);
-		if (f->file_caps) {
-			sb_puts(&s, ": file capabilities ");
-			file_caps_text(&s, f);
-			sb_puts(&s, " (security.capability)");
-		} else {
-			sb_puts(&s, ": no file capabilities");
-		}
-		text_line(out, "", buf);
-	}
-	out_printf(out, "  handed over: no_new_privs %d, securebits 0x%x\n", f->no_new_privs ? 1 : 0,
-		   f->securebits);
-	sb_init(&s, buf, sizeof buf);
-	sb_escaped(&s, f->runtime ? f->runtime : "unknown", 64);
-	out_printf(out, "  runtime: %s%s\n", buf, f->pid1 ? ", capinit PID 1" : "");
-}
-
-/* The command that checks a result on a fresh container, when files
- * persisted between trials in place. */
-static void recheck_command(struct sbuf *s, const struct probe_result *r, capmask set)
-{
-	sb_puts(s, "docker run --rm ");
-	if (set) {
-		sb_puts(s, "-e CAPINIT_PROBE_VERIFY=");
-		sb_caps(s, set, ",");
-	} else {
-		sb_puts(s, "-e CAPINIT_CAP_DROP=ALL -e CAPINIT_PROBE_VERIFY=1");
-	}
-	if (r->port)
-		sb_printf(s, " -e CAPINIT_PROBE_PORT=%u%s", r->port, r->udp ? "/udp" : "");
-	if (r->check) {
-		/* Single-quoted for the shell: ' as '\''. */
-		sb_puts(s, " -e 'CAPINIT_PROBE_CHECK=");
-		for (const char *c = r->check; *c && !s->cut; c++) {
-			if (*c == '\'') {
-				sb_puts(s, "'\\''");
-			} else {
-				char one[2] = {*c, 0};
-				sb_escaped(s, one, 4);
-			}
-		}
-		sb_puts(s, "'");
-	}
-	sb_puts(s, " ");
-	if (r->target && r->target->image)
-		sb_escaped(s, r->target->image, 256);
-	else
-		sb_puts(s, "IMAGE");
-}
-
-static void text_form(struct outbuf *out, const struct probe_deploy_form *f, bool label)
-{
-	if (f->dockerfile[0]) {
-		out_puts(out, "Dockerfile (capinit in the image):\n");
-		text_block(out, "  ", f->dockerfile);
-	}
-	out_puts(out, "run (Docker; Podman takes the same flags):\n");
-	text_line(out, "  ", f->docker_run);
-	if (label && f->podman_label[0]) {
-		out_puts(out, "Podman (image label):\n");
-		text_line(out, "  ", f->podman_label);
-	}
-	out_printf(out, "Kubernetes, Pod Security Standard %s%s%s%s:\n", pss_level_name(f->level),
-		   f->rule[0] ? " (fails " : "", f->rule, f->rule[0] ? ")" : "");
-	text_block(out, "  ", f->kubernetes);
-}
-
-static void text_deploy(struct outbuf *out, const struct probe_result *r, capmask set)
-{
-	static struct probe_deploy d;
-	probe_deploy_make(&d, set, r->target, r->userns_needed, r->port);
-	out_puts(out, "\n");
-	text_form(out, &d.main, true);
-	for (size_t i = 0; i < sizeof note_text / sizeof note_text[0]; i++)
-		if (d.notes & (1u << i))
-			out_printf(out, "note: %s\n", note_text[i]);
-	if (d.has_sysctl) {
-		out_printf(out, "\nor with no capability at all, the port sysctl at %u "
-				"(a safe sysctl since Kubernetes 1.22):\n",
-			   d.sysctl_port);
-		text_form(out, &d.sysctl, false);
-	}
-}
-
-static void text_headline(struct outbuf *out, const struct probe_result *r)
-{
-	char set[1024], buf[640];
-	struct sbuf s;
-	sb_init(&s, set, sizeof set);
-	switch (r->outcome) {
-	case PROBE_OUT_FOUND:
-		sb_caps(&s, r->portable, ",");
-		out_printf(out, "needed: %s\n", set);
-		break;
-	case PROBE_OUT_VERIFIED:
-		sb_caps(&s, r->verify_set, ",");
-		out_printf(out, "verified: %s works, and every member is needed\n", set);
-		break;
-	case PROBE_OUT_NOT_MINIMAL:
-		sb_caps(&s, r->not_needed, ",");
-		sb_init(&s, buf, sizeof buf);
-		sb_caps(&s, r->verify_set, ",");
-		out_printf(out, "not minimal: %s of %s not needed\n", set, buf);
-		break;
-	case PROBE_OUT_INSUFFICIENT:
-		sb_caps(&s, r->verify_set, ",");
-		out_printf(out, "insufficient: %s does not work\n", set);
-		break;
-	default:
-		sb_escaped(&s, r->why ? r->why
-				      : r->outcome == PROBE_OUT_NONE
-						? "COMMAND does not work even with every candidate"
-						: "a set that worked once failed later",
-			   512);
-		out_printf(out, "no result: %s\n", set);
-		break;
-	}
-}
-
-void probe_report_text(struct outbuf *out, const struct probe_result *r)
-{
-	text_headline(out, r);
-	capmask kept = members(r);
-	for (int bit = 0; bit < 64; bit++)
-		if (kept & CAPMASK_BIT(bit))
-			text_evidence(out, r, bit);
-	if (r->outcome == PROBE_OUT_NOT_MINIMAL)
-		for (int bit = 0; bit < 64; bit++)
-			if (r->not_needed & CAPMASK_BIT(bit))
-				text_not_needed(out, r, bit);
-
-	char buf[1024];
-	struct sbuf s;
-	int fi = failed_trial(r);
-	const struct probe_trial *ft = trial_at(r, fi);
-	if (ft) {
-		sb_init(&s, buf, sizeof buf);
-		sb_printf(&s, "  trial %d (%s) ", fi + 1, probe_kind_name(ft->kind));
-		trial_set(&s, ft, r->outcome == PROBE_OUT_NONE ? r->candidates : 0, (size_t)fi + 1);
-		sb_puts(&s, ": ");
-		trial_failure(&s, ft, r->command, r->facts, LINE_MAX_BYTES);
-		text_line(out, "", buf);
-		if (ft->reason == PROBE_R_DAEMONIZED)
-			out_puts(out, "note: run the app in the foreground (nginx: -g 'daemon off;'); "
-				      "a probe sees only what a trial's own processes do\n");
-	}
-	if (r->outcome == PROBE_OUT_INSUFFICIENT && r->why && !ft) {
-		sb_init(&s, buf, sizeof buf);
-		sb_escaped(&s, r->why, 512);
-		text_line(out, "  ", buf);
-	}
-
-	capmask set = 0;
-	bool deploy = deploy_set(r, &set);
-	if (r->outcome == PROBE_OUT_NOT_MINIMAL) {
-		sb_init(&s, buf, sizeof buf);
-		sb_caps(&s, r->smaller, ",");
-		int si = find_trial(r, PROBE_KIND_COUNT, r->smaller, true);
-		if (r->smaller_works && si >= 0)
-			out_printf(out, "smaller: %s (trial %d worked with it)\n", buf, si + 1);
-		else if (r->smaller_works)
-			out_printf(out, "smaller: %s\n", buf);
-		else
-			out_printf(out, "smaller: %s was not shown to work (members may stand in "
-					"for each other): search within SET with --probe "
-					"--probe-candidates=",
-				   buf);
-		if (!r->smaller_works)
-			text_caps_line(out, "", r->verify_set);
-	}
-	if (r->userns_needed) {
-		int ui = -1;
-		for (size_t i = 0; r->trials && i < r->ntrials && ui < 0; i++)
-			if (r->trials[i].kind == PROBE_KIND_USERNS && r->trials[i].works)
-				ui = (int)i;
-		out_printf(out, "the app works only with user namespaces allowed: CAPINIT_USERNS=1");
-		if (ui >= 0)
-			out_printf(out, " (trial %d)", ui + 1);
-		out_puts(out, "\n");
-	}
-	text_counts(out, r);
-	if (r->redone)
-		out_puts(out, "note: a repeat of the result failed, so the search was redone with "
-			      "every passing trial confirmed (a flaky app, or files that persist "
-			      "between trials)\n");
-	if (r->files_persist) {
-		sb_init(&s, buf, sizeof buf);
-		recheck_command(&s, r, deploy ? set : r->verify_set);
-		out_printf(out, "note: in place, files a trial wrote were seen by the next; check the "
-				"result on a fresh container:\n  %s\n",
-			   buf);
-	}
-	text_facts(out, r);
-	if (deploy)
-		text_deploy(out, r, set);
-}
-
-/* ---- JSON -------------------------------------------------------------------- */
+/* A capmask that is JSON null (no real set has every bit). */
+#define CAPS_NULL (~(capmask)0)
 
 static void json_str(struct outbuf *out, const char *s)
 {
@@ -663,292 +322,496 @@ static void json_str(struct outbuf *out, const char *s)
 	out_puts(out, "\"");
 }
 
-/* A string, or null when it is empty. */
-static void json_opt(struct outbuf *out, const char *s)
-{
-	json_str(out, s && s[0] ? s : NULL);
-}
-
 static void json_caps(struct outbuf *out, capmask m)
 {
-	out_puts(out, "[");
-	bool first = true;
-	for (int bit = 0; bit < 64; bit++) {
-		if (!(m & CAPMASK_BIT(bit)))
-			continue;
-		char name[32];
-		capname_of_bit(bit, name, sizeof name);
-		out_printf(out, "%s\"%s\"", first ? "" : ", ", name);
-		first = false;
+	char names[1024];
+	capmask_format(m, "\", \"", names, sizeof names);
+	out_puts(out, m == CAPS_NULL ? "null" : m ? "[\"" : "[]");
+	if (m && m != CAPS_NULL) {
+		out_puts(out, names);
+		out_puts(out, "\"]");
 	}
-	out_puts(out, "]");
 }
 
-static void json_caps_or_null(struct outbuf *out, bool present, capmask m)
+/* printf with the output's own conversions, so that each line or JSON
+ * object is one call (the binary pays per call, not per byte of format):
+ *   %s  capinit's own string, as is (NULL: nothing)
+ *   %e  a string from outside, escaped as text (\xHH)
+ *   %j  a JSON string, escaped; null for NULL
+ *   %c  a capmask as names, "A,B" ("none" when empty)
+ *   %C  a capmask as a JSON array; null for CAPS_NULL
+ *   %N  a capability number as its name, padded to 18 columns
+ *   %d  an int; %x an unsigned int as 0x...
+ *   %n  a long long, as JSON: null when negative
+ *   %b  an int as JSON true / false
+ *   %t  a long long of microseconds as seconds, "0.213" */
+static void emit(struct outbuf *out, const char *fmt, ...)
 {
-	if (present)
-		json_caps(out, m);
-	else
-		out_puts(out, "null");
+	va_list ap;
+	va_start(ap, fmt);
+	char buf[1024];
+	while (*fmt) {
+		size_t n = strcspn(fmt, "%");
+		if (n >= sizeof buf)
+			n = sizeof buf - 1;
+		memcpy(buf, fmt, n);
+		buf[n] = '\0';
+		out_puts(out, buf);
+		fmt += n;
+		if (*fmt != '%')
+			continue;
+		char c = fmt[1];
+		fmt += c ? 2 : 1;
+		struct sbuf s;
+		sb_init(&s, buf, sizeof buf);
+		/* One va_arg per argument type: each costs code. */
+		if (c == 's' || c == 'e' || c == 'j') {
+			const char *str = va_arg(ap, const char *); // NOLINT(clang-analyzer-valist.Uninitialized)
+			if (c == 'j')
+				json_str(out, str);
+			else if (c == 'e')
+				sb_escaped(&s, str ? str : "", 512);
+			else
+				sb_puts(&s, str ? str : "");
+		} else if (c == 'c' || c == 'C') {
+			capmask m = va_arg(ap, capmask); // NOLINT(clang-analyzer-valist.Uninitialized)
+			if (c == 'C')
+				json_caps(out, m);
+			else
+				sb_caps(&s, m, ",");
+		} else if (c == 'n' || c == 't') {
+			long long v = va_arg(ap, long long); // NOLINT(clang-analyzer-valist.Uninitialized)
+			if (c == 't')
+				seconds(&s, v);
+			else if (v < 0)
+				sb_puts(&s, "null");
+			else
+				sb_printf(&s, "%lld", v);
+		} else if (c == 'd' || c == 'x' || c == 'b' || c == 'N') {
+			int v = va_arg(ap, int); // NOLINT(clang-analyzer-valist.Uninitialized)
+			if (c == 'N') {
+				char name[32];
+				capname_of_bit(v, name, sizeof name);
+				sb_printf(&s, "%-18s", name);
+			} else if (c == 'b') {
+				sb_puts(&s, v ? "true" : "false");
+			} else {
+				sb_printf(&s, c == 'x' ? "0x%x" : "%d", v);
+			}
+		} else {
+			sb_puts(&s, "%");
+		}
+		out_puts(out, buf);
+	}
+	va_end(ap);
 }
 
-static void json_int_or_null(struct outbuf *out, bool present, long long v)
+/* ---- text -------------------------------------------------------------------- */
+
+/* Each line of a multi-line string, indented by two. */
+static void text_block(struct outbuf *out, const char *s)
 {
-	if (present)
-		out_printf(out, "%lld", v);
-	else
-		out_puts(out, "null");
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+		char line[256];
+		size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
+		memcpy(line, s, k);
+		line[k] = '\0';
+		emit(out, "  %s\n", line);
+		s += n;
+		if (*s == '\n')
+			s++;
+	}
 }
 
-static void json_seconds(struct outbuf *out, long long us)
-{
-	char buf[32];
-	struct sbuf s;
-	sb_init(&s, buf, sizeof buf);
-	seconds(&s, us);
-	out_puts(out, buf);
-}
-
-static const char *json_bool(bool b)
-{
-	return b ? "true" : "false";
-}
-
-/* {"trial", "reason", "exit", "signal", "last_line", "text", "portable"}. */
-static void json_evidence(struct outbuf *out, const struct probe_result *r, int index,
-			  bool failed, const char *portable)
+/* A member's evidence, as text (`failed`: the trial failed without it) or
+ * the trial's reason (a member not needed: the trial worked without it). */
+static void evidence(struct sbuf *s, const struct probe_result *r, int bit, int index,
+		     bool failed)
 {
 	const struct probe_trial *t = trial_at(r, index);
+	if (index < 0 && (r->portable_added & CAPMASK_BIT(bit)))
+		portable_fact(s, r, bit);
+	else if (t && failed)
+		trial_failure(s, t, r->command, r->facts, LINE_MAX_BYTES);
+	else if (t && t->why[0])
+		sb_escaped(s, t->why, WHY_MAX);
+	else if (t)
+		reason_words(s, t);
+}
+
+static void text_members(struct outbuf *out, const struct probe_result *r)
+{
 	char buf[512];
 	struct sbuf s;
-	sb_init(&s, buf, sizeof buf);
-	if (t && failed)
-		trial_failure(&s, t, r->command, r->facts, LINE_MAX_BYTES);
-	else if (t && t->why[0])
-		sb_escaped(&s, t->why, sizeof t->why);
-	else if (t)
-		reason_words(&s, t);
-	out_puts(out, "{\"trial\": ");
-	json_int_or_null(out, t != NULL, index + 1);
-	out_puts(out, ", \"reason\": ");
-	json_str(out, t ? probe_reason_name(t->reason) : NULL);
-	out_puts(out, ", \"exit\": ");
-	json_int_or_null(out, t && t->exit_code >= 0, t ? t->exit_code : 0);
-	out_puts(out, ", \"signal\": ");
-	json_int_or_null(out, t && t->signal > 0, t ? t->signal : 0);
-	out_puts(out, ", \"last_line\": ");
-	json_str(out, t ? t->last_line : NULL);
-	out_puts(out, ", \"text\": ");
-	json_str(out, t ? buf : NULL);
-	out_puts(out, ", \"portable\": ");
-	json_str(out, portable);
-	out_puts(out, "}");
-}
-
-static void json_evidence_map(struct outbuf *out, const struct probe_result *r, capmask kept)
-{
-	out_puts(out, "{");
-	bool first = true;
 	for (int bit = 0; bit < 64; bit++) {
-		if (!(kept & CAPMASK_BIT(bit)))
+		bool kept = (members(r) & CAPMASK_BIT(bit)) != 0;
+		bool dead = r->outcome == PROBE_OUT_NOT_MINIMAL && (r->not_needed & CAPMASK_BIT(bit));
+		if (!kept && !dead)
 			continue;
-		char name[32];
-		capname_of_bit(bit, name, sizeof name);
-		out_printf(out, "%s\"%s\": ", first ? "" : ", ", name);
-		first = false;
-		if (r->portable_added & CAPMASK_BIT(bit)) {
-			char fact[256];
-			struct sbuf s;
-			sb_init(&s, fact, sizeof fact);
-			portable_fact(&s, r, bit);
-			json_evidence(out, r, -1, true, fact);
-		} else {
-			json_evidence(out, r, r->evidence[bit], true, NULL);
-		}
+		bool portable = kept && (r->portable_added & CAPMASK_BIT(bit));
+		int i = portable ? -1 : kept ? r->evidence[bit] : not_needed_trial(r, bit);
+		sb_init(&s, buf, sizeof buf);
+		evidence(&s, r, bit, i, kept);
+		if (portable)
+			emit(out, "  %Nportable: %s\n", bit, buf);
+		else if (!trial_at(r, i))
+			emit(out, "  %N%s\n", bit, kept ? "no trial recorded" : "not needed");
+		else if (kept)
+			emit(out, "  %Nwithout it (trial %d): %s\n", bit, i + 1, buf);
+		else
+			emit(out, "  %Nnot needed: trial %d worked without it (%s)\n", bit, i + 1, buf);
 	}
-	out_puts(out, "}");
 }
 
-static void json_trial(struct outbuf *out, const struct probe_result *r, size_t i, capmask ref)
+static void text_counts(struct outbuf *out, const struct probe_result *r)
 {
-	const struct probe_trial *t = &r->trials[i];
-	out_printf(out, "{\"index\": %zu, \"kind\": \"%s\", \"set\": ", i + 1,
-		   probe_kind_name(t->kind));
-	json_caps(out, t->set);
-	out_puts(out, ", \"removed\": ");
-	json_caps(out, ref & ~t->set);
-	out_printf(out, ", \"userns\": %s, \"works\": %s, \"reason\": \"%s\", \"why\": ",
-		   json_bool(t->userns), json_bool(t->works), probe_reason_name(t->reason));
-	json_str(out, t->why);
-	out_puts(out, ", \"exit\": ");
-	json_int_or_null(out, t->exit_code >= 0, t->exit_code);
-	out_puts(out, ", \"signal\": ");
-	json_int_or_null(out, t->signal > 0, t->signal);
-	out_puts(out, ", \"errno\": ");
-	json_int_or_null(out, t->err > 0, t->err);
-	out_puts(out, ", \"seconds\": ");
-	json_seconds(out, t->us);
-	out_puts(out, ", \"last_line\": ");
-	json_str(out, t->last_line);
-	out_puts(out, "}");
+	unsigned total = 0;
+	emit(out, "trials: ");
+	for (int k = 0; k < PROBE_KIND_COUNT; k++) {
+		if (!r->counts[k])
+			continue;
+		emit(out, "%s%d %s", total ? ", " : "", (int)r->counts[k],
+		     probe_kind_name((enum probe_kind)k));
+		total += r->counts[k];
+	}
+	emit(out, "%s (%d in all) in %t s; runner: %s\ncandidates (%d): %c\n", total ? "" : "none",
+	     (int)total, r->us, r->runner ? r->runner : "unknown", count_bits(r->candidates),
+	     r->candidates);
+}
+
+static void text_facts(struct outbuf *out, const struct probe_result *r)
+{
+	const struct probe_facts *f = r->facts;
+	if (!f)
+		return;
+	emit(out, "facts:\n");
+	if (r->port) {
+		const char *what = f->port_start < 0         ? "unknown"
+				   : r->port >= 1024             ? "no capability needed (>= 1024)"
+				   : f->port_start <= (int)r->port ? "free here, not on a standard node (1024)"
+								   : "NET_BIND_SERVICE needed, as on a "
+								     "standard node";
+		emit(out, "  port %d/%s: net.ipv4.ip_unprivileged_port_start=%n: %s\n", (int)r->port,
+		     r->udp ? "udp" : "tcp", (long long)f->port_start, what);
+	}
+	if (f->sysctls_forced)
+		emit(out, "  both sysctls forced to the kernel's defaults: the answer holds on any "
+			  "node\n");
+	if (f->ping_known)
+		emit(out, "  net.ipv4.ping_group_range=%n %n: %s may open ICMP sockets without "
+			  "NET_RAW\n",
+		     (long long)f->ping_lo, (long long)f->ping_hi,
+		     f->ping_lo > f->ping_hi                         ? "no group"
+		     : f->ping_lo == 0 && f->ping_hi >= 2147483647ul ? "every group"
+								       : "these groups");
+	if (f->command_path[0]) {
+		char caps[256];
+		struct sbuf s;
+		sb_init(&s, caps, sizeof caps);
+		if (f->file_caps) {
+			sb_puts(&s, "file capabilities ");
+			file_caps_text(&s, f);
+			sb_puts(&s, " (security.capability)");
+		} else {
+			sb_puts(&s, "no file capabilities");
+		}
+		emit(out, "  %e: %s\n", f->command_path, caps);
+	}
+	emit(out, "  handed over: no_new_privs %d, securebits %x\n  runtime: %e%s\n",
+	     f->no_new_privs ? 1 : 0, f->securebits, f->runtime ? f->runtime : "unknown",
+	     f->pid1 ? ", capinit PID 1" : "");
+}
+
+/* The command that checks a result on a fresh container, when files
+ * persisted between trials in place. */
+static void recheck(struct outbuf *out, const struct probe_result *r, capmask set)
+{
+	if (set)
+		emit(out, "  docker run --rm -e CAPINIT_PROBE_VERIFY=%c", set);
+	else
+		emit(out, "  docker run --rm -e CAPINIT_CAP_DROP=ALL -e CAPINIT_PROBE_VERIFY=1");
+	if (r->port)
+		emit(out, " -e CAPINIT_PROBE_PORT=%d%s", (int)r->port, r->udp ? "/udp" : "");
+	if (r->check) {
+		/* Single-quoted for the shell: ' as '\''. */
+		char q[512];
+		struct sbuf s;
+		sb_init(&s, q, sizeof q);
+		for (const char *c = r->check; *c && !s.cut; c++) {
+			if (*c == '\'') {
+				sb_puts(&s, "'\\''");
+			} else {
+				char one[2] = {*c, 0};
+				sb_escaped(&s, one, 4);
+			}
+		}
+		emit(out, " -e 'CAPINIT_PROBE_CHECK=%s'", q);
+	}
+	emit(out, " %e\n", r->target && r->target->image ? r->target->image : "IMAGE");
+}
+
+static void text_form(struct outbuf *out, const struct probe_deploy_form *f)
+{
+	if (f->dockerfile[0]) {
+		emit(out, "Dockerfile (capinit in the image):\n");
+		text_block(out, f->dockerfile);
+	}
+	emit(out, "run (Docker; Podman takes the same flags):\n  %s\n", f->docker_run);
+	if (f->podman_label[0])
+		emit(out, "Podman (image label):\n  %s\n", f->podman_label);
+	emit(out, "Kubernetes, Pod Security Standard %s%s%s%s:\n", pss_level_name(f->level),
+	     f->rule[0] ? " (fails " : "", f->rule, f->rule[0] ? ")" : "");
+	text_block(out, f->kubernetes);
+}
+
+/* Static: ~4 kB, and the output runs once. */
+static struct probe_deploy d;
+
+static void text_deploy(struct outbuf *out, const struct probe_result *r, capmask set)
+{
+	probe_deploy_make(&d, set, r->target, r->userns_needed, r->port);
+	emit(out, "\n");
+	text_form(out, &d.main);
+	for (size_t i = 0; i < sizeof note_text / sizeof note_text[0]; i++)
+		if (d.notes & (1u << i))
+			emit(out, "note: %s\n", note_text[i]);
+	if (d.has_sysctl) {
+		emit(out, "\nor with no capability at all, the port sysctl at %d (a safe sysctl since "
+			  "Kubernetes 1.22):\n",
+		     (int)d.sysctl_port);
+		text_form(out, &d.sysctl);
+	}
+}
+
+void probe_report_text(struct outbuf *out, const struct probe_result *r)
+{
+	switch (r->outcome) {
+	case PROBE_OUT_FOUND:
+		emit(out, "needed: %c\n", r->portable);
+		break;
+	case PROBE_OUT_VERIFIED:
+		emit(out, "verified: %c works, and every member is needed\n", r->verify_set);
+		break;
+	case PROBE_OUT_NOT_MINIMAL:
+		emit(out, "not minimal: %c of ", r->not_needed);
+		emit(out, "%c not needed\n", r->verify_set);
+		break;
+	case PROBE_OUT_INSUFFICIENT:
+		emit(out, "insufficient: %c does not work\n", r->verify_set);
+		break;
+	default:
+		emit(out, "no result: %e\n",
+		     r->why ? r->why
+		     : r->outcome == PROBE_OUT_NONE
+			     ? "COMMAND does not work even with every candidate"
+			     : "a set that worked once failed later");
+		break;
+	}
+	text_members(out, r);
+
+	int fi = failed_trial(r);
+	const struct probe_trial *ft = trial_at(r, fi);
+	if (ft) {
+		char buf[640];
+		struct sbuf s;
+		sb_init(&s, buf, sizeof buf);
+		trial_set(&s, ft, r->outcome == PROBE_OUT_NONE ? r->candidates : 0, (size_t)fi + 1);
+		sb_puts(&s, ": ");
+		trial_failure(&s, ft, r->command, r->facts, LINE_MAX_BYTES + 100);
+		emit(out, "  trial %d (%s) %s\n", fi + 1, probe_kind_name(ft->kind), buf);
+		if (ft->reason == PROBE_R_DAEMONIZED)
+			emit(out, "note: run the app in the foreground (nginx: -g 'daemon off;')\n");
+	} else if (r->outcome == PROBE_OUT_INSUFFICIENT && r->why) {
+		emit(out, "  %e\n", r->why);
+	}
+
+	capmask set = 0;
+	bool deploy = deploy_set(r, &set);
+	if (r->outcome == PROBE_OUT_NOT_MINIMAL) {
+		int si = find_trial(r, PROBE_KIND_COUNT, r->smaller, true);
+		if (!r->smaller_works)
+			emit(out, "smaller: %c was not shown to work (members may stand in for each "
+				  "other): search within SET with --probe --probe-candidates=",
+			     r->smaller);
+		else if (si >= 0)
+			emit(out, "smaller: %c (trial %d worked with it)", r->smaller, si + 1);
+		else
+			emit(out, "smaller: %c", r->smaller);
+		if (r->smaller_works)
+			emit(out, "\n");
+		else
+			emit(out, "%c\n", r->verify_set);
+	}
+	if (r->userns_needed) {
+		int ui = -1;
+		for (size_t i = 0; r->trials && i < r->ntrials && ui < 0; i++)
+			if (r->trials[i].kind == PROBE_KIND_USERNS && r->trials[i].works)
+				ui = (int)i;
+		emit(out, "the app works only with user namespaces allowed: CAPINIT_USERNS=1");
+		if (ui >= 0)
+			emit(out, " (trial %d)", ui + 1);
+		emit(out, "\n");
+	}
+	text_counts(out, r);
+	if (r->redone)
+		emit(out, "note: a repeat failed, so the search was redone with every pass confirmed "
+			  "(a flaky app, or files that persist between trials)\n");
+	if (r->files_persist) {
+		emit(out, "note: in place, files a trial wrote were seen by the next; check the result "
+			  "on a fresh container:\n");
+		recheck(out, r, deploy ? set : r->verify_set);
+	}
+	text_facts(out, r);
+	if (deploy)
+		text_deploy(out, r, set);
+}
+
+/* ---- JSON -------------------------------------------------------------------- */
+
+/* {"trial", "reason", "exit", "signal", "last_line", "text", "portable"}. */
+static void json_evidence(struct outbuf *out, const struct probe_result *r, int bit, int index,
+			  bool failed)
+{
+	const struct probe_trial *t = trial_at(r, index);
+	char buf[512], name[32];
+	struct sbuf s;
+	sb_init(&s, buf, sizeof buf);
+	evidence(&s, r, bit, index, failed);
+	capname_of_bit(bit, name, sizeof name);
+	emit(out, "\"%s\": {\"trial\": %n, \"reason\": %j, \"exit\": %n, \"signal\": %n, "
+		  "\"last_line\": %j, \"text\": %j, \"portable\": %j}",
+	     name, t ? (long long)index + 1 : -1LL,
+	     t ? probe_reason_name(t->reason) : NULL, t ? (long long)t->exit_code : -1LL,
+	     t && t->signal > 0 ? (long long)t->signal : -1LL, t ? t->last_line : NULL,
+	     t ? buf : NULL, t ? NULL : buf);
+}
+
+static void json_trial(struct outbuf *out, const struct probe_trial *t, size_t i, capmask ref)
+{
+	emit(out, "%s{\"index\": %d, \"kind\": \"%s\", \"set\": %C, \"removed\": %C, \"userns\": %b, "
+		  "\"works\": %b, \"reason\": \"%s\", \"why\": %j, \"exit\": %n, \"signal\": %n, "
+		  "\"errno\": %n, \"seconds\": %t, \"last_line\": %j}",
+	     i ? ", " : "", (int)i + 1, probe_kind_name(t->kind), t->set, ref & ~t->set,
+	     (int)t->userns, (int)t->works, probe_reason_name(t->reason), t->why,
+	     (long long)t->exit_code, t->signal > 0 ? (long long)t->signal : -1LL,
+	     t->err > 0 ? (long long)t->err : -1LL, t->us, t->last_line);
 }
 
 static void json_facts(struct outbuf *out, const struct probe_result *r)
 {
 	const struct probe_facts *f = r->facts;
 	if (!f) {
-		out_puts(out, "null");
+		emit(out, "null");
 		return;
 	}
-	out_puts(out, "{\"port_start\": ");
-	json_int_or_null(out, f->port_start >= 0, f->port_start);
-	out_printf(out, ", \"port_free_here\": %s, \"sysctls_forced\": %s, \"ping_group_range\": ",
-		   json_bool(r->port && r->port < 1024 && f->port_start >= 0 &&
-			     f->port_start <= (int)r->port),
-		   json_bool(f->sysctls_forced));
+	char caps[256];
+	struct sbuf s;
+	sb_init(&s, caps, sizeof caps);
+	file_caps_text(&s, f);
+	emit(out, "{\"port_start\": %n, \"port_free_here\": %b, \"sysctls_forced\": %b, "
+		  "\"ping_group_range\": ",
+	     (long long)f->port_start,
+	     r->port && r->port < 1024 && f->port_start >= 0 && f->port_start <= (int)r->port,
+	     (int)f->sysctls_forced);
 	if (f->ping_known)
-		out_printf(out, "[%lu, %lu]", f->ping_lo, f->ping_hi);
+		emit(out, "[%n, %n]", (long long)f->ping_lo, (long long)f->ping_hi);
 	else
-		out_puts(out, "null");
-	out_puts(out, ", \"command_path\": ");
-	json_opt(out, f->command_path);
-	out_puts(out, ", \"file_caps\": ");
-	if (f->file_caps) {
-		char text[512];
-		struct sbuf s;
-		sb_init(&s, text, sizeof text);
-		file_caps_text(&s, f);
-		out_puts(out, "{\"permitted\": ");
-		json_caps(out, f->file_permitted);
-		out_puts(out, ", \"inheritable\": ");
-		json_caps(out, f->file_inheritable);
-		out_printf(out, ", \"effective\": %s, \"text\": ", json_bool(f->file_effective));
-		json_str(out, text);
-		out_puts(out, "}");
-	} else {
-		out_puts(out, "null");
-	}
-	out_printf(out, ", \"no_new_privs\": %s, \"securebits\": %u, \"runtime\": ",
-		   json_bool(f->no_new_privs), f->securebits);
-	json_str(out, f->runtime);
-	out_printf(out, ", \"pid1\": %s}", json_bool(f->pid1));
+		emit(out, "null");
+	emit(out, ", \"command_path\": %j, \"file_caps\": ",
+	     f->command_path[0] ? f->command_path : NULL);
+	if (f->file_caps)
+		emit(out, "{\"permitted\": %C, \"inheritable\": %C, \"effective\": %b, \"text\": %j}",
+		     f->file_permitted, f->file_inheritable, (int)f->file_effective, caps);
+	else
+		emit(out, "null");
+	emit(out, ", \"no_new_privs\": %b, \"securebits\": %d, \"runtime\": %j, \"pid1\": %b}",
+	     (int)f->no_new_privs, (int)f->securebits, f->runtime, (int)f->pid1);
 }
 
 static void json_form(struct outbuf *out, const struct probe_deploy_form *f)
 {
-	out_puts(out, "{\"dockerfile\": ");
-	json_opt(out, f->dockerfile);
-	out_puts(out, ", \"docker_run\": ");
-	json_str(out, f->docker_run);
-	out_puts(out, ", \"podman_label\": ");
-	json_opt(out, f->podman_label);
-	out_puts(out, ", \"kubernetes\": {\"yaml\": ");
-	json_str(out, f->kubernetes);
-	out_printf(out, ", \"pss\": \"%s\", \"rule\": ", pss_level_name(f->level));
-	json_opt(out, f->rule);
-	out_puts(out, "}}");
+	emit(out, "{\"dockerfile\": %j, \"docker_run\": %j, \"podman_label\": %j, \"kubernetes\": "
+		  "{\"yaml\": %j, \"pss\": \"%s\", \"rule\": %j}}",
+	     f->dockerfile[0] ? f->dockerfile : NULL, f->docker_run,
+	     f->podman_label[0] ? f->podman_label : NULL, f->kubernetes, pss_level_name(f->level),
+	     f->rule[0] ? f->rule : NULL);
 }
 
 static void json_deploy(struct outbuf *out, const struct probe_result *r)
 {
 	capmask set;
 	if (!deploy_set(r, &set)) {
-		out_puts(out, "null");
+		emit(out, "null");
 		return;
 	}
-	static struct probe_deploy d;
 	probe_deploy_make(&d, set, r->target, r->userns_needed, r->port);
-	out_puts(out, "{\"set\": ");
-	json_caps(out, d.set);
-	out_puts(out, ", \"grant\": ");
-	json_caps(out, d.grant);
-	out_puts(out, ", \"notes\": [");
-	bool first = true;
+	emit(out, "{\"set\": %C, \"grant\": %C, \"notes\": [", d.set, d.grant);
+	const char *sep = "";
 	for (size_t i = 0; i < sizeof note_text / sizeof note_text[0]; i++) {
-		if (!(d.notes & (1u << i)))
-			continue;
-		out_puts(out, first ? "" : ", ");
-		json_str(out, note_text[i]);
-		first = false;
+		if (d.notes & (1u << i)) {
+			emit(out, "%s%j", sep, note_text[i]);
+			sep = ", ";
+		}
 	}
-	out_puts(out, "], \"main\": ");
+	emit(out, "], \"main\": ");
 	json_form(out, &d.main);
-	out_puts(out, ", \"sysctl\": ");
 	if (d.has_sysctl) {
-		out_printf(out, "{\"port\": %u, \"form\": ", d.sysctl_port);
+		emit(out, ", \"sysctl\": {\"port\": %d, \"form\": ", (int)d.sysctl_port);
 		json_form(out, &d.sysctl);
-		out_puts(out, "}");
+		emit(out, "}}");
 	} else {
-		out_puts(out, "null");
+		emit(out, ", \"sysctl\": null}");
 	}
-	out_puts(out, "}");
 }
 
 void probe_report_json(struct outbuf *out, const struct probe_result *r)
 {
 	bool verify = verify_mode(r);
 	bool has_set = r->outcome == PROBE_OUT_FOUND || r->outcome == PROBE_OUT_VERIFIED;
-	out_printf(out, "{\"schema_version\": %d, \"mode\": \"%s\", \"outcome\": \"%s\", \"runner\": ",
-		   PROBE_SCHEMA_VERSION, verify ? "verify" : "probe", outcome_name(r->outcome));
-	json_str(out, r->runner);
-	out_puts(out, ", \"needed\": ");
-	json_caps_or_null(out, has_set, r->needed);
-	out_puts(out, ", \"portable\": ");
-	json_caps_or_null(out, has_set, r->portable);
-	out_puts(out, ", \"portable_added\": ");
-	json_caps(out, r->portable_added);
-	out_puts(out, ", \"verify_set\": ");
-	json_caps_or_null(out, verify, r->verify_set);
-	out_puts(out, ", \"not_needed\": ");
-	json_caps_or_null(out, verify && r->outcome != PROBE_OUT_INSUFFICIENT, r->not_needed);
-	out_puts(out, ", \"smaller\": ");
-	json_caps_or_null(out, r->outcome == PROBE_OUT_NOT_MINIMAL, r->smaller);
-	out_puts(out, ", \"smaller_works\": ");
-	out_puts(out, r->outcome == PROBE_OUT_NOT_MINIMAL ? json_bool(r->smaller_works) : "null");
-	out_puts(out, ", \"evidence\": ");
-	json_evidence_map(out, r, members(r));
-	out_puts(out, ", \"not_needed_evidence\": {");
-	bool first = true;
-	for (int bit = 0; r->outcome == PROBE_OUT_NOT_MINIMAL && bit < 64; bit++) {
-		if (!(r->not_needed & CAPMASK_BIT(bit)))
-			continue;
-		char name[32];
-		capname_of_bit(bit, name, sizeof name);
-		out_printf(out, "%s\"%s\": ", first ? "" : ", ", name);
-		json_evidence(out, r, not_needed_trial(r, bit), false, NULL);
-		first = false;
-	}
+	bool not_minimal = r->outcome == PROBE_OUT_NOT_MINIMAL;
 	int fi = failed_trial(r);
-	out_puts(out, "}, \"failed_trial\": ");
-	json_int_or_null(out, fi >= 0, fi + 1);
-	out_puts(out, ", \"why\": ");
-	json_str(out, r->outcome == PROBE_OUT_FOUND || r->outcome == PROBE_OUT_VERIFIED ? NULL
-											 : r->why);
-	out_printf(out, ", \"userns_needed\": %s, \"redone\": %s, \"files_persist\": %s, "
-			"\"candidates\": ",
-		   json_bool(r->userns_needed), json_bool(r->redone), json_bool(r->files_persist));
-	json_caps(out, r->candidates);
-	out_puts(out, ", \"counts\": {");
-	for (int k = 0; k < PROBE_KIND_COUNT; k++)
-		out_printf(out, "%s\"%s\": %u", k ? ", " : "", probe_kind_name((enum probe_kind)k),
-			   r->counts[k]);
-	out_puts(out, "}, \"seconds\": ");
-	json_seconds(out, r->us);
-	out_puts(out, ", \"oracle\": {\"command\": ");
-	json_str(out, r->command);
-	out_puts(out, ", \"port\": ");
-	json_int_or_null(out, r->port > 0, r->port);
-	out_printf(out, ", \"udp\": %s, \"check\": ", json_bool(r->udp));
-	json_str(out, r->check);
-	out_puts(out, "}, \"trials\": [");
-	capmask ref = verify ? r->verify_set : r->candidates;
-	for (size_t i = 0; r->trials && i < r->ntrials; i++) {
-		out_puts(out, i ? ", " : "");
-		json_trial(out, r, i, ref);
+	emit(out, "{\"schema_version\": %d, \"mode\": \"%s\", \"outcome\": \"%s\", \"runner\": %j, "
+		  "\"needed\": %C, \"portable\": %C, \"portable_added\": %C, \"verify_set\": %C, "
+		  "\"not_needed\": %C, \"smaller\": %C, \"smaller_works\": %s, \"evidence\": {",
+	     PROBE_SCHEMA_VERSION, verify ? "verify" : "probe", outcome_name(r->outcome), r->runner,
+	     has_set ? r->needed : CAPS_NULL, has_set ? r->portable : CAPS_NULL, r->portable_added,
+	     verify ? r->verify_set : CAPS_NULL,
+	     verify && r->outcome != PROBE_OUT_INSUFFICIENT ? r->not_needed : CAPS_NULL,
+	     not_minimal ? r->smaller : CAPS_NULL,
+	     not_minimal ? (r->smaller_works ? "true" : "false") : "null");
+	/* Both maps: what is kept, then (not minimal) what is not needed. */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *sep = "";
+		capmask m = pass ? (not_minimal ? r->not_needed : 0) : members(r);
+		for (int bit = 0; bit < 64; bit++) {
+			if (!(m & CAPMASK_BIT(bit)))
+				continue;
+			bool portable = !pass && (r->portable_added & CAPMASK_BIT(bit));
+			emit(out, "%s", sep);
+			json_evidence(out, r, bit,
+				      portable ? -1 : pass ? not_needed_trial(r, bit) : r->evidence[bit],
+				      !pass);
+			sep = ", ";
+		}
+		emit(out, pass ? "}" : "}, \"not_needed_evidence\": {");
 	}
-	out_puts(out, "], \"facts\": ");
+	emit(out, ", \"failed_trial\": %n, \"why\": %j, \"userns_needed\": %b, \"redone\": %b, "
+		  "\"files_persist\": %b, \"candidates\": %C, \"counts\": {",
+	     fi >= 0 ? (long long)fi + 1 : -1LL, has_set ? NULL : r->why, (int)r->userns_needed,
+	     (int)r->redone, (int)r->files_persist, r->candidates);
+	for (int k = 0; k < PROBE_KIND_COUNT; k++)
+		emit(out, "%s\"%s\": %d", k ? ", " : "", probe_kind_name((enum probe_kind)k),
+		     (int)r->counts[k]);
+	emit(out, "}, \"seconds\": %t, \"oracle\": {\"command\": %j, \"port\": %n, \"udp\": %b, "
+		  "\"check\": %j}, \"trials\": [",
+	     r->us, r->command, r->port ? (long long)r->port : -1LL, (int)r->udp, r->check);
+	capmask ref = verify ? r->verify_set : r->candidates;
+	for (size_t i = 0; r->trials && i < r->ntrials; i++)
+		json_trial(out, &r->trials[i], i, ref);
+	emit(out, "], \"facts\": ");
 	json_facts(out, r);
-	out_puts(out, ", \"deployment\": ");
+	emit(out, ", \"deployment\": ");
 	json_deploy(out, r);
-	out_puts(out, "}\n");
+	emit(out, "}\n");
 }

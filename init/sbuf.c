@@ -85,27 +85,11 @@ void sb_escaped(struct sbuf *s, const char *src, size_t max)
 
 void sb_caps(struct sbuf *s, capmask m, const char *sep)
 {
-	if (m == 0) {
-		sb_puts(s, "none");
-		return;
-	}
-	bool first = true;
-	for (int bit = 0; bit < 64; bit++) {
-		if (!(m & CAPMASK_BIT(bit)))
-			continue;
-		char name[32];
-		capname_of_bit(bit, name, sizeof name);
-		size_t need = (first ? 0 : strlen(sep)) + strlen(name);
-		if (need + 3 >= room(s)) {
-			if (!first && strlen(sep) + 3 < room(s))
-				sb_puts(s, sep);
-			sb_puts(s, "...");
-			s->cut = true;
-			return;
-		}
-		if (!first)
-			sb_puts(s, sep);
-		sb_puts(s, name);
-		first = false;
-	}
+	char names[1024];
+	size_t left = room(s);
+	capmask_format(m, sep, names, left < sizeof names ? left : sizeof names);
+	sb_puts(s, names);
+	size_t n = strlen(names);
+	if (n >= 3 && memcmp(names + n - 3, "...", 3) == 0)
+		s->cut = true;
 }

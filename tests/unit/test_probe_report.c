@@ -352,7 +352,7 @@ static struct probe_result nginx_found(void)
 			  "denied)");
 	r.evidence[CAP_DAC_OVERRIDE] = (int)n++;
 	trials[n] = trial(need & ~B(CAP_SETGID), PROBE_KIND_CONFIRM, false, PROBE_R_CHECK_PASSED + 3,
-			  -1, "the check failed within 2 s: pgrep -u www-data nginx", "");
+			  -1, "did not pass the check within 2 s (pgrep -u www-data nginx)", "");
 	r.evidence[CAP_SETGID] = (int)n++;
 	trials[n] = trial(need & ~B(CAP_SETUID), PROBE_KIND_SEARCH, false, PROBE_R_SIGNALED, -1,
 			  "", "");
@@ -379,7 +379,7 @@ static void result_found(void)
 	CHECK_CONTAINS(s, "  CHOWN             without it (trial 2): nginx exited with 1: nginx: "
 			  "[emerg] chown(\"/var/lib/nginx/body\", 33) failed (1: Operation not "
 			  "permitted)\n");
-	CHECK_CONTAINS(s, "  SETGID            without it (trial 4): nginx the check failed");
+	CHECK_CONTAINS(s, "  SETGID            without it (trial 4): nginx did not pass the check within 2 s");
 	CHECK_CONTAINS(s, "  SETUID            without it (trial 5): nginx was killed by SIGABRT\n");
 	CHECK_CONTAINS(s, "  NET_BIND_SERVICE  portable: port 80 < 1024; here "
 			  "net.ipv4.ip_unprivileged_port_start=0 (as Docker sets it), 1024 on a "
@@ -387,14 +387,15 @@ static void result_found(void)
 	CHECK_CONTAINS(s, "trials: 3 search, 2 confirm, 1 repeat (6 in all) in 4.321 s; runner: "
 			  "sandbox\n");
 	CHECK_CONTAINS(s, "candidates (14): CHOWN,");
-	CHECK_CONTAINS(s, "  port 80/tcp: net.ipv4.ip_unprivileged_port_start=0 here: anyone may "
-			  "bind it here");
+	CHECK_CONTAINS(s, "  port 80/tcp: net.ipv4.ip_unprivileged_port_start=0: free here, not on a "
+			  "standard node (1024)\n");
 	CHECK_CONTAINS(s, "  /usr/sbin/nginx: no file capabilities\n");
 	CHECK_CONTAINS(s, "  runtime: docker, capinit PID 1\n");
 	CHECK_CONTAINS(s, "ENV CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=CHOWN,DAC_OVERRIDE,SETGID,SETUID,"
 			  "NET_BIND_SERVICE CAPINIT_USER=www-data\n");
 	CHECK_CONTAINS(s, "Kubernetes, Pod Security Standard baseline (fails restricted: ");
 	CHECK_CONTAINS(s, "note: capinit starts as root with SETUID, SETGID, SETPCAP and KILL");
+	CHECK_CONTAINS(s, "kubernetes/kubernetes#56374");
 	CHECK(strstr(s, "no result") == NULL);
 	CHECK(strstr(s, "ip_unprivileged_port_start=80") == NULL); /* not a port-only need */
 	save_json("found", &r);
@@ -504,7 +505,7 @@ static void result_file_caps(void)
 	/* NET_RAW is outside baseline: privileged; and Podman's default set. */
 	CHECK_CONTAINS(s, "Kubernetes, Pod Security Standard privileged (fails baseline: "
 			  "capabilities_baseline (adds NET_RAW");
-	CHECK_CONTAINS(s, "note: not within Podman's default set");
+	CHECK_CONTAINS(s, "note: outside Podman's default set");
 	save_json("found-file-caps", &r);
 	const char *j = render(probe_report_json, &r);
 	CHECK_CONTAINS(j, "\"file_caps\": {\"permitted\": [\"NET_RAW\"], \"inheritable\": [], "
@@ -559,7 +560,7 @@ static void result_none_and_unstable(void)
 	s = render(probe_report_text, &r);
 	CHECK_CONTAINS(s, "no result: a set that worked once failed later");
 	CHECK_CONTAINS(s, "  trial 3 (repeat) with CHOWN: nginx did not listen on 80/tcp within 2 s\n");
-	CHECK_CONTAINS(s, "note: a repeat of the result failed, so the search was redone");
+	CHECK_CONTAINS(s, "note: a repeat failed, so the search was redone");
 	save_json("unstable", &r);
 	CHECK_CONTAINS(render(probe_report_json, &r), "\"failed_trial\": 3");
 }
@@ -596,8 +597,9 @@ static void result_verify(void)
 	CHECK_CONTAINS(s, "  SETUID            without it (trial 3): nginx exited with 1: nginx: "
 			  "[emerg] setuid(33)");
 	CHECK_CONTAINS(s, "trials: 1 repeat, 3 verify (4 in all)");
-	CHECK_CONTAINS(s, "the trials ran with the kernel's defaults of both sysctls forced");
-	CHECK_CONTAINS(s, "NET_BIND_SERVICE needed, as on a standard node");
+	CHECK_CONTAINS(s, "  both sysctls forced to the kernel's defaults: the answer holds on any node\n");
+	CHECK_CONTAINS(s, "port 80/tcp: net.ipv4.ip_unprivileged_port_start=1024: NET_BIND_SERVICE "
+			  "needed, as on a standard node\n");
 	CHECK_CONTAINS(s, "ENV CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=CHOWN,SETUID CAPINIT_USER=www-data");
 	save_json("verified", &r);
 	const char *j = render(probe_report_json, &r);
@@ -747,7 +749,8 @@ static void sbuf_cuts(void)
 	CHECK(strcmp(buf, "ab\\x01") == 0 || strcmp(buf, "ab...") == 0);
 	sb_init(&s, buf, sizeof buf);
 	sb_caps(&s, B(CAP_NET_BIND_SERVICE) | B(CAP_CHOWN), ",");
-	CHECK(strcmp(buf, "CHOWN,...") == 0);
+	CHECK(strncmp(buf, "CHOWN,", 6) == 0 && strcmp(buf + strlen(buf) - 3, "...") == 0);
+	CHECK(s.cut);
 	sb_init(&s, buf, sizeof buf);
 	sb_printf(&s, "%s", "0123456789abcdef");
 	CHECK(strlen(buf) == sizeof buf - 1 && s.cut);
