@@ -254,8 +254,10 @@ static bool deploy_set(const struct probe_result *r, capmask *set)
 {
 	switch (r->outcome) {
 	case PROBE_OUT_FOUND:
-	case PROBE_OUT_VERIFIED:
 		*set = r->portable;
+		return true;
+	case PROBE_OUT_VERIFIED:
+		*set = r->verify_set | r->portable_added;
 		return true;
 	case PROBE_OUT_NOT_MINIMAL:
 		*set = r->smaller | r->portable_added;

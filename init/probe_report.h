@@ -81,8 +81,15 @@ void probe_report_progress(char *buf, size_t size, size_t number, const struct p
 			   capmask base, const char *command);
 
 /* The result on stdout. The deployment lines are those of `portable`
- * (FOUND, VERIFIED), of `smaller | portable_added` (NOT_MINIMAL when
- * smaller_works), none otherwise (probe_deploy.h). */
+ * (FOUND), of `verify_set | portable_added` (VERIFIED), of `smaller |
+ * portable_added` (NOT_MINIMAL when smaller_works), none otherwise
+ * (probe_deploy.h). Evidence is printed for every member kept, from
+ * evidence[] (set it to -1 for every bit without a trial); a member not
+ * needed is shown with the trial of SET without it that worked, found in
+ * trials[]. `why` of each trial is a verb phrase whose subject is COMMAND
+ * ("exited with 1 before listening on 80/tcp", "did not pass the check
+ * within 2 s", "was killed by SIGSEGV"): lines read "nginx exited with 1:
+ * LAST LINE". */
 void probe_report_text(struct outbuf *out, const struct probe_result *r);
 void probe_report_json(struct outbuf *out, const struct probe_result *r);
 
