@@ -21,7 +21,8 @@ HDRS := $(wildcard init/*.h)
 # The pure modules: unit-tested with the host compiler under sanitizers.
 PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c init/log.c init/procstatus.c \
 	init/fmt.c init/decimal.c init/probe_search.c init/probe_socktab.c init/personality.c \
-	init/probe_trial.c init/escape.c init/filecaps.c init/mountinfo.c
+	init/probe_trial.c init/escape.c init/filecaps.c init/mountinfo.c \
+	init/sbuf.c init/probe_pss.c init/probe_deploy.c init/probe_report.c
 
 # On a musl system with libcap-static (Alpine) the system's libcap is used;
 # elsewhere musl-gcc and our own musl build of libcap.
@@ -77,9 +78,14 @@ build/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(PURE_SRCS) $
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
+# test_probe_report writes --probe-json samples of every outcome to
+# build/unit/probe-json/; the pytest validates them against
+# docs/probe-schema.json (python3-jsonschema).
 test-unit: $(UNIT_TESTS)
+	@rm -rf build/unit/probe-json
 	@set -e; for t in $(UNIT_TESTS); do \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t tests/unit; done
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \

@@ -72,7 +72,7 @@ static struct probe_trial *trial(struct probe_run *r, capmask set, enum probe_ki
 	r->ntrials++;
 	r->counts[kind]++;
 	char line[512];
-	probe_report_progress(line, sizeof line, r->ntrials, t, r->base);
+	probe_report_progress(line, sizeof line, r->ntrials, t, r->base, r->ctx.cfg->command[0]);
 	log_warn("%s", line);
 	if (rc > 0) {
 		r->stopped_by = rc;

@@ -136,7 +136,7 @@ static void judge_exit(const struct probe_ctx *ctx, const struct probe_live *liv
 		t->signal = WTERMSIG(st);
 		t->exit_code = 128 + t->signal;
 		t->reason = PROBE_R_SIGNALED;
-		fmt_snprintf(t->why, sizeof t->why, "killed by signal %d%s", t->signal, before);
+		fmt_snprintf(t->why, sizeof t->why, "was killed by signal %d%s", t->signal, before);
 		return;
 	}
 	t->exit_code = WEXITSTATUS(st);
@@ -168,14 +168,13 @@ static void judge_exec_failure(const struct probe_ctx *ctx, const struct probe_l
 		filecaps_format(&fc, text, sizeof text);
 		t->reason = PROBE_R_FILE_CAPS;
 		fmt_snprintf(t->why, sizeof t->why,
-			     "cannot execute '%s' (EPERM): the file carries %s (security.capability), "
+			     "could not be executed (EPERM): %s carries %s (security.capability), "
 			     "which must stay in the bounding set",
 			     f->command_path, text);
 		return;
 	}
 	t->reason = PROBE_R_EXEC_FAILED;
-	fmt_snprintf(t->why, sizeof t->why, "cannot execute '%s': %s", ctx->cfg->command[0],
-		     strerror(live->exec_err));
+	fmt_snprintf(t->why, sizeof t->why, "could not be executed: %s", strerror(live->exec_err));
 }
 
 static void judge_timeout(const struct probe_ctx *ctx, bool port_ok, struct probe_trial *t)
@@ -185,12 +184,12 @@ static void judge_timeout(const struct probe_ctx *ctx, bool port_ok, struct prob
 	secs(s, sizeof s, ctx->timeout_us);
 	t->reason = PROBE_R_TIMEOUT;
 	if (cfg->probe_port && !port_ok)
-		fmt_snprintf(t->why, sizeof t->why, "not listening on %u/%s after %s s",
+		fmt_snprintf(t->why, sizeof t->why, "did not listen on %u/%s within %s s",
 			     cfg->probe_port, proto(cfg), s);
 	else if (cfg->probe_check)
-		fmt_snprintf(t->why, sizeof t->why, "check not passed after %s s", s);
+		fmt_snprintf(t->why, sizeof t->why, "did not pass the check within %s s", s);
 	else
-		fmt_snprintf(t->why, sizeof t->why, "still running after %s s", s);
+		fmt_snprintf(t->why, sizeof t->why, "was still running after %s s", s);
 }
 
 static void wait_for(const struct probe_ctx *ctx, const struct probe_live *live, long long until)
@@ -271,7 +270,7 @@ static int observe(struct probe_ctx *ctx, struct probe_live *live, struct lastli
 					continue;
 				t->works = true;
 				t->reason = PROBE_R_LISTENING;
-				fmt_snprintf(t->why, sizeof t->why, "listening on %u/%s",
+				fmt_snprintf(t->why, sizeof t->why, "listened on %u/%s",
 					     cfg->probe_port, proto(cfg));
 				return 0;
 			}
@@ -290,11 +289,11 @@ static int observe(struct probe_ctx *ctx, struct probe_live *live, struct lastli
 					t->reason = PROBE_R_CHECK_PASSED;
 					if (cfg->probe_port)
 						fmt_snprintf(t->why, sizeof t->why,
-							     "listening on %u/%s, check passed",
+							     "listened on %u/%s and passed the check",
 							     cfg->probe_port, proto(cfg));
 					else
 						fmt_snprintf(t->why, sizeof t->why,
-							     "check passed");
+							     "passed the check");
 					return 0;
 				}
 				next_check = now + check_gap;

@@ -17,6 +17,7 @@
 #include "capset.h"
 #include "fmt.h"
 #include "probe_facts.h"
+#include "probe_pss.h"
 #include "probe_runner.h"
 #include "probe_trial.h"
 
@@ -68,40 +69,28 @@ struct probe_result {
 	const char *check;         /* the check command, NULL: none */
 };
 
-/* One line for stderr, without the "capinit: " prefix or the newline:
+/* One line for stderr, without the "capinit: " prefix or the newline, at
+ * most ~300 bytes (COMMAND's last line is cut with "..."):
  * "probe trial 7 (search) without CHOWN,SETUID: fails (nginx exited with
  * 1: [emerg] chown(...) failed) in 0.213 s". `base` is the set the trial's
- * set is shown against (what it removes from it), 0 for the whole set. */
+ * set is shown against (what it removes from it), 0 for the whole set; a
+ * trial that removes nothing from `base` is "with every candidate (N)" as
+ * trial 1, else "with SET". `command`: COMMAND as the user named it (its
+ * last path component is shown), NULL for none. */
 void probe_report_progress(char *buf, size_t size, size_t number, const struct probe_trial *t,
-			   capmask base);
+			   capmask base, const char *command);
 
-/* The result on stdout. */
+/* The result on stdout. The deployment lines are those of `portable`
+ * (FOUND), of `verify_set | portable_added` (VERIFIED), of `smaller |
+ * portable_added` (NOT_MINIMAL when smaller_works), none otherwise
+ * (probe_deploy.h). Evidence is printed for every member kept, from
+ * evidence[] (set it to -1 for every bit without a trial); a member not
+ * needed is shown with the trial of SET without it that worked, found in
+ * trials[]. `why` of each trial is a verb phrase whose subject is COMMAND
+ * ("exited with 1 before listening on 80/tcp", "did not pass the check
+ * within 2 s", "was killed by SIGSEGV"): lines read "nginx exited with 1:
+ * LAST LINE". */
 void probe_report_text(struct outbuf *out, const struct probe_result *r);
 void probe_report_json(struct outbuf *out, const struct probe_result *r);
-
-/* ---- the Pod Security Standards (pure, unit-tested) --------------------- */
-
-enum pss_level { PSS_RESTRICTED, PSS_BASELINE, PSS_PRIVILEGED };
-
-/* A container's securityContext as capinit prints it (pod-level fields
- * folded in: capinit prints one container). */
-struct pss_context {
-	int run_as_non_root;      /* -1 unset, 0 false, 1 true */
-	long long run_as_user;    /* -1 unset */
-	int allow_privilege_escalation; /* -1 unset, 0 false, 1 true */
-	bool privileged;
-	bool drop_all;            /* capabilities.drop: [ALL] */
-	capmask add;              /* capabilities.add */
-	bool seccomp_runtime_default; /* seccompProfile.type RuntimeDefault (or Localhost) */
-	bool sysctl_port_start;   /* pod securityContext.sysctls: net.ipv4.ip_unprivileged_port_start */
-};
-
-/* The most restrictive level the context passes, and in *rule the rule of
- * the next level up that it fails ("restricted: capabilities.add may only
- * contain NET_BIND_SERVICE (adds SETUID)"), or NULL at restricted. The
- * rules are the standard's own (k8s.io/pod-security-admission, policy
- * version latest). */
-enum pss_level pss_check(const struct pss_context *c, char *rule, size_t size);
-const char *pss_level_name(enum pss_level l);
 
 #endif

@@ -212,7 +212,7 @@ def test_an_unrelated_listener_does_not_make_a_trial_work(capinit):
         f"{capinit} --probe --probe-port=8080 --probe-timeout=1.5 -- sleep 3; echo probe-exit=$?")
     r = ns_run(script, net=True)
     assert "probe-exit=1" in r.stdout, r.stdout + r.stderr
-    assert "not listening on 8080/tcp" in r.stderr
+    assert "did not listen on 8080/tcp" in r.stderr
 
 
 def test_a_port_taken_before_the_probe_is_a_usage_error(capinit):
@@ -232,7 +232,7 @@ def test_a_udp_server_is_found_by_its_bound_socket(capinit):
               "echo probe-exit=$?")
     r = ns_run(script, net=True)
     assert "probe-exit=0" in r.stdout, r.stdout + r.stderr
-    assert "listening on 5353/udp" in r.stderr
+    assert "listened on 5353/udp" in r.stderr
 
 
 def test_a_daemonizing_app_is_reported_as_such(capinit):
