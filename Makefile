@@ -21,7 +21,7 @@ HDRS := $(wildcard init/*.h)
 # The pure modules: unit-tested with the host compiler under sanitizers.
 PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c init/log.c init/procstatus.c \
 	init/fmt.c init/decimal.c init/probe_search.c init/probe_tcp.c init/personality.c \
-	init/probe_trial.c init/escape.c
+	init/probe_trial.c init/escape.c init/userns_guard.c
 
 # On a musl system with libcap-static (Alpine) the system's libcap is used;
 # elsewhere musl-gcc and our own musl build of libcap.
@@ -80,6 +80,9 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_
 test-unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t tests/unit; done
+	@# The user-namespace guard's numbers against each architecture's kernel headers.
+	@out=$$(tests/unit/check_syscall_numbers.sh build/unit/test_userns_guard) || \
+		{ echo "$$out"; exit 1; }; echo "$$out" | grep -v '^ok '
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
