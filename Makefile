@@ -22,7 +22,7 @@ HDRS := $(wildcard init/*.h)
 PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c init/log.c init/procstatus.c \
 	init/fmt.c init/decimal.c init/probe_search.c init/probe_socktab.c init/personality.c \
 	init/probe_trial.c init/escape.c init/filecaps.c init/mountinfo.c \
-	init/sbuf.c init/probe_pss.c init/probe_deploy.c init/probe_report.c
+	init/sbuf.c init/probe_pss.c init/probe_deploy.c init/probe_report.c init/userns_guard.c
 
 # On a musl system with libcap-static (Alpine) the system's libcap is used;
 # elsewhere musl-gcc and our own musl build of libcap.
@@ -85,6 +85,9 @@ test-unit: $(UNIT_TESTS)
 	@rm -rf build/unit/probe-json
 	@set -e; for t in $(UNIT_TESTS); do \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t tests/unit; done
+	@# The user-namespace guard's numbers against each architecture's kernel headers.
+	@out=$$(tests/unit/check_syscall_numbers.sh build/unit/test_userns_guard) || \
+		{ echo "$$out"; exit 1; }; echo "$$out" | grep -v '^ok '
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
 
 lint:

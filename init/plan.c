@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "userns_guard.h"
 
 static void explain_not_granted(const char *source, capmask missing, const struct runtime *rt,
 				char *err, size_t errsize)
@@ -167,6 +168,36 @@ static int plan_securebits(const struct runtime *rt, struct plan *p, char *err, 
 	return -1;
 }
 
+/* The user-namespace guard, and whether the child can install it: the
+ * kernel takes a seccomp filter from a process under no_new_privs, or from
+ * one holding CAP_SYS_ADMIN, which capinit's child then must have. */
+static int plan_userns(const struct config *cfg, const struct runtime *rt, struct plan *p,
+		       char *err, size_t errsize)
+{
+	capmask admin = CAPMASK_BIT(CAP_SYS_ADMIN);
+	p->app_sys_admin = ((p->permitted | p->effective | p->ambient) & admin) != 0;
+	p->userns_guard = !cfg->userns && !p->app_sys_admin;
+	if (!p->userns_guard)
+		return 0;
+	if (userns_guard_native() == NULL) {
+		fmt_snprintf(err, errsize,
+			 "CAPINIT_USERNS: this build of capinit has no user-namespace guard for "
+			 "its architecture; set CAPINIT_USERNS=1 to leave user namespaces to the "
+			 "runtime's seccomp profile");
+		return -1;
+	}
+	if (!p->no_new_privs && !(rt->permitted & admin)) {
+		fmt_snprintf(err, errsize,
+			 "CAPINIT_NO_NEW_PRIVS=0: without no_new_privs the kernel takes the "
+			 "user-namespace guard (a seccomp filter) only from a process holding "
+			 "CAP_SYS_ADMIN, which the runtime did not grant to capinit; keep "
+			 "no_new_privs (CAPINIT_NO_NEW_PRIVS=1), or set CAPINIT_USERNS=1 to leave "
+			 "user namespaces to the runtime's seccomp profile");
+		return -1;
+	}
+	return 0;
+}
+
 int plan_make(const struct config *cfg, const struct user_ids *ids, const struct runtime *rt,
 	      struct plan *p, char *err, size_t errsize)
 {
@@ -208,6 +239,8 @@ int plan_make(const struct config *cfg, const struct user_ids *ids, const struct
 		return -1;
 	p->app_can_ptrace_init = ((p->permitted | p->ambient) & CAPMASK_BIT(CAP_SYS_PTRACE)) != 0;
 	p->ptrace_added = p->spec_given && (cfg->add & CAPMASK_BIT(CAP_SYS_PTRACE)) != 0;
+	if (plan_userns(cfg, rt, p, err, errsize) != 0)
+		return -1;
 
 	/* Forwarding and the grace drain must reach processes of any uid. */
 	p->parent_keep = rt->permitted & CAPMASK_BIT(CAP_KILL);

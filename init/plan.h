@@ -37,6 +37,10 @@ struct runtime {
 	unsigned securebits; /* PR_GET_SECUREBITS */
 	uint64_t sig_ign; /* signals the caller left ignored (all ones: unknown) */
 	bool sig_ign_known;
+	/* Seccomp mode (0 none, 2 filter) and the number of filters, as
+	 * /proc/self/status shows them; -1 where not known (no /proc, a
+	 * kernel before 5.9 for the count). */
+	int seccomp_mode, seccomp_filters;
 };
 
 struct plan {
@@ -72,6 +76,13 @@ struct plan {
 	 * PR_SET_DUMPABLE 0: it can attach to PID 1 (--print says so), and
 	 * the spec's ADD asked for it (a warning at start says so). */
 	bool app_can_ptrace_init, ptrace_added;
+	/* The user-namespace guard (userns_guard.h), installed by the child
+	 * after no_new_privs and verified with the rest: on unless the config
+	 * turns it off (CAPINIT_USERNS=1) or the app holds CAP_SYS_ADMIN, with
+	 * which it can create namespaces anyway (Docker's profile allows it
+	 * then too). */
+	bool userns_guard;
+	bool app_sys_admin;
 };
 
 /* Returns 0, or -1 with a one-line reason in err: a valid spec that cannot be

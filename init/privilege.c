@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "procstatus.h"
+#include "userns_guard.h"
 
 /* capget/capset v3: two 32-bit words per set. */
 struct capstate {
@@ -73,6 +74,10 @@ static int read_by_syscalls(struct runtime *rt)
 	memcpy(rt->groups, groups, rt->ngroups * sizeof groups[0]);
 	rt->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
 	rt->sig_ign = ~(uint64_t)0; /* not known without /proc: reset them all */
+	/* The mode, but not how many filters: only /proc says that. */
+	int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+	rt->seccomp_mode = mode < 0 ? -1 : mode;
+	rt->seccomp_filters = -1;
 	return 0;
 }
 
@@ -96,6 +101,8 @@ static void from_status(const struct procstatus *st, struct runtime *rt)
 	rt->no_new_privs = st->no_new_privs;
 	rt->sig_ign = st->sig_ign;
 	rt->sig_ign_known = true;
+	rt->seccomp_mode = st->seccomp_mode;
+	rt->seccomp_filters = st->seccomp_filters;
 }
 
 /* How many capabilities the running kernel has: PR_CAPBSET_READ answers
@@ -205,6 +212,49 @@ static int switch_user(const struct plan *p, const struct runtime *rt)
 	return 0;
 }
 
+/* The user-namespace guard: one prctl. The kernel takes a filter from a
+ * process under no_new_privs, or from one holding CAP_SYS_ADMIN. */
+static int install_userns_guard(void)
+{
+	struct userns_insn prog[USERNS_GUARD_MAX_INSNS];
+	const struct userns_arch *arch = userns_guard_native();
+	size_t len = arch ? userns_guard_build(arch, prog, USERNS_GUARD_MAX_INSNS) : 0;
+	struct userns_fprog fprog = {(unsigned short)len, prog};
+	if (len == 0)
+		errno = ENOSYS; /* no table for this build: plan_make refuses first */
+	else if (prctl(PR_SET_SECCOMP, USERNS_SECCOMP_MODE_FILTER, (unsigned long)&fprog, 0, 0) == 0)
+		return 0;
+	int err = errno;
+	/* EINVAL: no CONFIG_SECCOMP_FILTER, or qemu-user, which refuses a
+	 * guest's filters (they would apply to the emulator's own calls). */
+	log_error("cannot install the user-namespace guard (a seccomp filter): %s%s; set "
+		  "CAPINIT_USERNS=1 to leave user namespaces to the kernel and the runtime",
+		  strerror(err),
+		  err == EINVAL ? " (a kernel without seccomp filters, or an emulator such as "
+				  "qemu-user)"
+				: "");
+	return -1;
+}
+
+/* The kernel's view of the guard: filter mode, and exactly one filter more
+ * than the runtime left (a kernel before 5.9 shows no count). */
+static bool guard_in_place(const struct runtime *now, const struct runtime *rt)
+{
+	if (now->seccomp_mode != USERNS_SECCOMP_MODE_FILTER) {
+		log_error("refusing to run COMMAND: Seccomp is %d after installing the "
+			  "user-namespace guard, the plan says %d",
+			  now->seccomp_mode, USERNS_SECCOMP_MODE_FILTER);
+		return false;
+	}
+	if (rt->seccomp_filters >= 0 && now->seccomp_filters != rt->seccomp_filters + 1) {
+		log_error("refusing to run COMMAND: Seccomp_filters is %d, the plan says %d (the "
+			  "runtime's %d and the user-namespace guard)",
+			  now->seccomp_filters, rt->seccomp_filters + 1, rt->seccomp_filters);
+		return false;
+	}
+	return true;
+}
+
 static bool check_mask(const char *what, capmask have, capmask want)
 {
 	if (have == want)
@@ -254,6 +304,8 @@ static int verify(const struct plan *p, const struct runtime *rt)
 			  (unsigned)p->uid, (unsigned)p->gid);
 		ok = false;
 	}
+	if (ok && p->userns_guard && !guard_in_place(&now, rt))
+		ok = false;
 	return ok ? 0 : -1;
 }
 
@@ -261,12 +313,20 @@ int privilege_apply(const struct plan *p, const struct runtime *rt)
 {
 	bool touch_caps = p->spec_given || p->switch_user;
 	bool drop_bnd = p->reduce_bounding && (rt->bounding & ~p->bounding) != 0;
-	if ((touch_caps || drop_bnd) && rt->effective != rt->permitted) {
+	/* Without no_new_privs the kernel takes the guard only from a process
+	 * holding CAP_SYS_ADMIN: install it first, while the child still holds
+	 * it (the plan made sure it does; and since the app is not to hold it,
+	 * the plan touches the capabilities, so the capset below puts the
+	 * effective set right again). */
+	bool guard_first = p->userns_guard && !p->no_new_privs;
+	if ((touch_caps || drop_bnd || guard_first) && rt->effective != rt->permitted) {
 		/* Make every permitted capability effective: PR_CAPBSET_DROP needs
 		 * CAP_SETPCAP, setgroups/setresuid need CAP_SETGID/CAP_SETUID. */
 		if (set_caps(rt->permitted, rt->permitted, rt->inheritable) != 0)
 			return fail_step("capset (raise effective)");
 	}
+	if (guard_first && install_userns_guard() != 0)
+		return -1;
 	/* The bounding set first, while CAP_SETPCAP is still held (the parent
 	 * has usually shrunk it already, and then this is nothing). */
 	if (drop_bnd && drop_bounding(rt->bounding, p->bounding, rt->max_bits) != 0)
@@ -288,6 +348,10 @@ int privilege_apply(const struct plan *p, const struct runtime *rt)
 	}
 	if (p->no_new_privs && !rt->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return fail_step("PR_SET_NO_NEW_PRIVS");
+	/* After no_new_privs, which lets a process without privilege install
+	 * it; the last change before the verification. */
+	if (p->userns_guard && !guard_first && install_userns_guard() != 0)
+		return -1;
 	return verify(p, rt);
 }
 

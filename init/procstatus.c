@@ -14,6 +14,9 @@ enum field_bit {
 	F_UID = 1, F_GID = 2, F_GROUPS = 4, F_SIGIGN = 8, F_CAPINH = 16, F_CAPPRM = 32,
 	F_CAPEFF = 64, F_CAPBND = 128, F_CAPAMB = 256, F_NNP = 512,
 	F_ALL = 1023,
+	/* Optional, not in F_ALL; seen twice is still refused. */
+	F_SECCOMP = 1024, F_SECCOMP_FILTERS = 2048,
+	F_BAD = 4096, /* an optional field that is malformed */
 };
 
 static const char *skip_blanks(const char *p, const char *end)
@@ -85,6 +88,16 @@ static bool hex64(const char *p, const char *end, uint64_t *out)
 	return number(&p, end, 16, UINT64_MAX, out) && at_line_end(p, end);
 }
 
+/* A decimal number up to max, alone on its line. */
+static bool small(const char *p, const char *end, uint64_t max, int *out)
+{
+	uint64_t v;
+	if (!number(&p, end, 10, max, &v) || !at_line_end(p, end))
+		return false;
+	*out = (int)v;
+	return true;
+}
+
 static unsigned parse_line(const char *line, const char *end, struct procstatus *st)
 {
 	const char *colon = memchr(line, ':', (size_t)(end - line));
@@ -118,6 +131,12 @@ static unsigned parse_line(const char *line, const char *end, struct procstatus 
 		st->no_new_privs = nnp == 1;
 		return F_NNP;
 	}
+	/* 0 disabled, 1 strict, 2 filter; the filter count is an int in the
+	 * kernel. */
+	if (IS("Seccomp"))
+		return small(v, end, 2, &st->seccomp_mode) ? F_SECCOMP : F_BAD;
+	if (IS("Seccomp_filters"))
+		return small(v, end, INT32_MAX, &st->seccomp_filters) ? F_SECCOMP_FILTERS : F_BAD;
 #undef IS
 	return 0;
 }
@@ -125,6 +144,7 @@ static unsigned parse_line(const char *line, const char *end, struct procstatus 
 int procstatus_parse(const char *text, size_t len, struct procstatus *out)
 {
 	memset(out, 0, sizeof *out);
+	out->seccomp_mode = out->seccomp_filters = -1;
 	unsigned seen = 0;
 	const char *p = text, *end = text + len;
 	while (p < end) {
@@ -132,12 +152,12 @@ int procstatus_parse(const char *text, size_t len, struct procstatus *out)
 		const char *line_end = nl ? nl : end;
 		unsigned bit = parse_line(p, line_end, out);
 		/* A field twice would make the file ambiguous: refuse it. */
-		if (bit & seen)
+		if ((bit & seen) || bit == F_BAD)
 			return -1;
 		seen |= bit;
 		p = nl ? nl + 1 : end;
 	}
-	return seen == F_ALL ? 0 : -1;
+	return (seen & F_ALL) == F_ALL ? 0 : -1;
 }
 
 int procstatus_read(struct procstatus *out)

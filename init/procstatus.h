@@ -24,10 +24,15 @@ struct procstatus {
 	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
 	uint64_t sig_ign;
 	bool no_new_privs;
+	/* Optional: "Seccomp:" is there when the kernel has seccomp (3.8+),
+	 * "Seccomp_filters:" from 5.9; -1 where a line is absent. */
+	int seccomp_mode;
+	int seccomp_filters;
 };
 
-/* Parse the text of a status file. Returns 0 when every field above was
- * present and well formed, -1 otherwise. Pure. */
+/* Parse the text of a status file. Returns 0 when every field above but
+ * the optional ones was present and well formed (an optional one present
+ * must be well formed too), -1 otherwise. Pure. */
 int procstatus_parse(const char *text, size_t len, struct procstatus *out);
 
 /* Read and parse /proc/self/status from a real procfs: 0, or -1 (errno set

@@ -49,6 +49,10 @@ static void print_docker(struct outbuf *out, const struct config *cfg, const str
 	if (p->no_new_privs)
 		out_printf(out, " --security-opt=no-new-privileges");
 	out_printf(out, " IMAGE\n");
+	if (p->userns_guard)
+		out_printf(out, "  (user namespaces: Docker's default seccomp profile refuses them "
+			     "to an app without SYS_ADMIN too; capinit's guard also holds under "
+			     "--security-opt seccomp=unconfined)\n");
 	if (p->switch_user && p->uid != 0 && p->ambient)
 		out_printf(out, "  (Docker does not raise ambient capabilities for --user: the "
 			     "non-root app gets them only through capinit)\n");
@@ -70,6 +74,10 @@ static void print_kubernetes(struct outbuf *out, const struct config *cfg, const
 		if (cfg->add)
 			print_yaml_list(out, "add", cfg->add);
 	}
+	/* The runtime's profile refuses user namespaces as capinit's guard
+	 * does, and much more; Kubernetes runs a pod Unconfined without it. */
+	if (p->userns_guard)
+		out_printf(out, "  seccompProfile:\n    type: RuntimeDefault\n");
 	if (p->switch_user && p->uid != 0 && p->ambient) {
 		out_printf(out, "  # Kubernetes gives a non-root container no ambient capabilities "
 			     "(kubernetes/kubernetes#56374). With capinit instead: run the "
@@ -125,6 +133,15 @@ void report_plan(struct outbuf *out, const struct config *cfg, const struct plan
 			   (unsigned)p->uid, (unsigned)p->gid);
 	out_printf(out, "  no_new_privs %d%s\n", p->no_new_privs,
 		p->nnp_forced_by_runtime ? " (already set by the runtime)" : "");
+	if (p->userns_guard)
+		out_printf(out, "  userns       refused: seccomp guard (unshare/clone with "
+			     "CLONE_NEWUSER: EPERM, clone3: ENOSYS), the app has no CAP_SYS_ADMIN\n");
+	else if (cfg->userns)
+		out_printf(out, "  userns       allowed: CAPINIT_USERNS=1 (left to the kernel and the "
+			     "runtime's seccomp profile)\n");
+	else
+		out_printf(out, "  userns       allowed: the app holds CAP_SYS_ADMIN and can create "
+			     "namespaces anyway\n");
 	out_printf(out, "equivalent:\n");
 	print_docker(out, cfg, p);
 	print_kubernetes(out, cfg, p);

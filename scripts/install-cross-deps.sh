@@ -18,6 +18,11 @@ packages=(
     gcc-powerpc64le-linux-gnu musl-dev:ppc64el
     gcc-s390x-linux-gnu musl-dev:s390x
     gcc-riscv64-linux-gnu              # musl itself is built from source
+    # Each architecture's kernel headers (/usr/TRIPLET/include/asm): the
+    # user-namespace guard's system call numbers are checked against them
+    # (tests/unit/check_syscall_numbers.sh).
+    linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross linux-libc-dev-ppc64el-cross
+    linux-libc-dev-s390x-cross linux-libc-dev-riscv64-cross
     qemu-user-static                   # runs each binary for the tests
     python3                            # the image-archive writer
 )

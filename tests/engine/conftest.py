@@ -104,6 +104,18 @@ class Images:
         (d / "Dockerfile").write_text(DOCKERFILES[name])
         return d, ()
 
+    def _make_userns(self, name):
+        """The busybox image plus tests/integration/helpers/userns_try.c,
+        static (glibc: its pthread_create tries clone3 first), at
+        /userns_try."""
+        d = self._ctx(name)
+        E.busybox_tree(d / "root")
+        src = E.REPO / "tests" / "integration" / "helpers" / "userns_try.c"
+        E.sh(["cc", "-static", "-O2", "-pthread", "-o", str(d / "root" / "userns_try"), str(src)],
+             check=True)
+        (d / "Dockerfile").write_text(DOCKERFILES["busybox"])
+        return d, ()
+
     def _make_readme(self, name):
         """README's first recipe, verbatim: FROM scratch, capinit, app, the
         ENV spec with CAPINIT_USER=1000:1000, CMD /app --listen=:80."""

@@ -17,9 +17,12 @@
  * every child set within the bounding set and H, dropped capabilities in no
  * child set, ambient within permitted ∩ inheritable, a non-root child's
  * permitted and ambient exactly ADD, a root child with empty inheritable
- * and ambient; no_new_privs unless disabled; no plan that the securebits
+ * and ambient; no_new_privs unless disabled; the user-namespace guard
+ * unless disabled or the app keeps SYS_ADMIN, and only where the child can
+ * install it; no plan that the securebits
  * or mixed uids would make the kernel break; an error leaves a message that
  * logs as one printable line. */
+#include <linux/capability.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -62,6 +65,13 @@ static void check_plan(const struct config *cfg, const struct user_ids *ids,
 	FUZZ_ASSERT(within(p->effective, p->permitted));
 	FUZZ_ASSERT(p->no_new_privs == (cfg->no_new_privs || rt->no_new_privs));
 	FUZZ_ASSERT(within(p->parent_keep, rt->permitted));
+	/* The user-namespace guard: on unless turned off or the app keeps
+	 * SYS_ADMIN; without no_new_privs only where the child can install it
+	 * (holding SYS_ADMIN). */
+	capmask holds = p->permitted | p->effective | p->ambient;
+	FUZZ_ASSERT(p->userns_guard == (!cfg->userns && !(holds & CAPMASK_BIT(CAP_SYS_ADMIN))));
+	FUZZ_ASSERT(!p->userns_guard || p->no_new_privs ||
+		    (rt->permitted & CAPMASK_BIT(CAP_SYS_ADMIN)));
 
 	/* Who the child is: root rules at execve follow the real and the
 	 * effective uid, so mixed ids with a 0 among them need a user. */

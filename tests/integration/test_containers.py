@@ -236,10 +236,22 @@ def test_no_spec_keeps_dockers_set(container):
 
 @pytest.mark.timeout(60)
 def test_no_new_privs_can_be_left_off(container):
-    env = {"CAPINIT_NO_NEW_PRIVS": "0",
+    # Docker's set has no SYS_ADMIN, without which the kernel takes the
+    # user-namespace guard only under no_new_privs: the guard goes too.
+    env = {"CAPINIT_NO_NEW_PRIVS": "0", "CAPINIT_USERNS": "1",
            **expect_sets(DOCKER, DOCKER, DOCKER, NONE, NONE, nnp="0")}
     res = container(SELFTEST, env).run()
     assert_selftest(res, env)
+
+
+@pytest.mark.timeout(60)
+def test_no_new_privs_off_with_the_guard_on_is_refused(container):
+    """Docker's set, no_new_privs off, user namespaces not allowed: the
+    guard cannot be installed, so the app does not start."""
+    res = container(APP, {"CAPINIT_NO_NEW_PRIVS": "0"}).run()
+    assert res.status == 125, res.describe()
+    assert APP_MARKER not in res.stdout, res.describe()
+    assert "CAPINIT_USERNS=1" in res.stderr and "CAP_SYS_ADMIN" in res.stderr, res.describe()
 
 
 @pytest.mark.timeout(60)

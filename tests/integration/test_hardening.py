@@ -338,14 +338,16 @@ def test_already_the_target_user_needs_no_switch(capinit):
 # ---- what capabilities do not cover (README "Security") ----------------------------
 
 @pytest.mark.timeout(30)
-def test_capabilities_do_not_cover_user_namespaces(capinit):
-    """The README's warning, shown: a non-root app with no capability at all
+def test_capabilities_alone_do_not_cover_user_namespaces(capinit):
+    """What the user-namespace guard closes (test_userns.py), shown with the
+    guard off (CAPINIT_USERNS=1): a non-root app with no capability at all
     can still create a user namespace and hold every capability inside it.
-    Only seccomp (the runtime's default profile) or the host's sysctl stop
-    that; capinit does not claim to."""
+    Then only seccomp (the runtime's default profile) or the host's sysctl
+    stop that."""
     if Path("/proc/sys/user/max_user_namespaces").read_text().strip() == "0":
         pytest.skip("user namespaces are disabled on this host")
     r = run_pid1([capinit, "--", "unshare", "-U", "-r", "grep", "CapEff", "/proc/self/status"],
-                 env={"CAPINIT_CAP_DROP": "ALL", "CAPINIT_USER": "65534:65534"})
+                 env={"CAPINIT_CAP_DROP": "ALL", "CAPINIT_USER": "65534:65534",
+                      "CAPINIT_USERNS": "1"})
     assert r.returncode == 0, r.stderr
     assert int(status_fields(r.stdout)["CapEff"], 16) != 0

@@ -248,11 +248,79 @@ static void test_nnp(void)
 	struct plan p;
 	char err[512];
 	c.no_new_privs = false;
+	c.userns = true; /* see test_userns_guard_without_nnp */
 	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
 	CHECK(!p.no_new_privs && !p.nnp_forced_by_runtime);
 	rt.no_new_privs = true; /* allowPrivilegeEscalation: false */
 	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
 	CHECK(p.no_new_privs && p.nnp_forced_by_runtime);
+}
+
+/* The user-namespace guard: on unless turned off or the app holds
+ * CAP_SYS_ADMIN (in any set it keeps across execve). */
+static void test_userns_guard(void)
+{
+	struct runtime rt = docker_root();
+	struct config c = spec(NULL, NULL);
+	struct plan p;
+	char err[512];
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.userns_guard && !p.app_sys_admin);
+	c.userns = true;
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.userns_guard && !p.app_sys_admin);
+
+	/* A root app handed everything keeps SYS_ADMIN: namespaces are its
+	 * to make anyway. Dropped, the guard is back. */
+	capmask all = capmask_first(CAP_LAST_CAP + 1);
+	rt.permitted = rt.effective = rt.bounding = all;
+	c = spec(NULL, NULL);
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.userns_guard && p.app_sys_admin);
+	c = spec("SYS_ADMIN", NULL);
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.userns_guard && !p.app_sys_admin);
+	c = spec("ALL", "NET_BIND_SERVICE");
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.userns_guard);
+	/* A non-root app given SYS_ADMIN holds it as an ambient capability. */
+	struct user_ids ids = app_user();
+	c = spec("ALL", "SYS_ADMIN");
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.userns_guard && p.app_sys_admin);
+	CHECK(p.ambient & B(CAP_SYS_ADMIN));
+	/* Switched to a non-root user without a spec: nothing kept, guarded. */
+	c = spec(NULL, NULL);
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.userns_guard);
+}
+
+/* Without no_new_privs the kernel takes a filter only from a holder of
+ * CAP_SYS_ADMIN: capinit's child must have it, or the plan cannot hold. */
+static void test_userns_guard_without_nnp(void)
+{
+	struct runtime rt = docker_root(); /* no SYS_ADMIN */
+	struct config c = spec("ALL", "NET_BIND_SERVICE");
+	struct plan p;
+	char err[512];
+	c.no_new_privs = false;
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "CAPINIT_NO_NEW_PRIVS=0");
+	CHECK_CONTAINS(err, "CAP_SYS_ADMIN");
+	CHECK_CONTAINS(err, "CAPINIT_USERNS=1");
+	c.userns = true;
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.userns_guard);
+	/* no_new_privs set by the runtime: the guard installs without it. */
+	c.userns = false;
+	rt.no_new_privs = true;
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.userns_guard && p.no_new_privs);
+	/* capinit holds SYS_ADMIN, the app does not: installed first. */
+	rt = docker_root();
+	rt.permitted = rt.bounding = docker_default | B(CAP_SYS_ADMIN);
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.userns_guard && !p.no_new_privs);
 }
 
 static void test_mixed_ids(void)
@@ -371,5 +439,7 @@ int main(void)
 	test_kernel_newer_than_headers();
 	test_kernel_older_than_headers();
 	test_nnp();
+	test_userns_guard();
+	test_userns_guard_without_nnp();
 	return check_report("test_plan");
 }

@@ -3,6 +3,7 @@
 
 #include "check.h"
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static const char sample[] =
@@ -38,6 +39,41 @@ static void test_sample(void)
 	CHECK_EQ_U64(st.cap_eff, 0x1fffeffffffull);
 	CHECK_EQ_U64(st.cap_amb, 0x400);
 	CHECK(st.no_new_privs);
+	CHECK(st.seccomp_mode == 0);
+	CHECK(st.seccomp_filters == -1); /* a kernel before 5.9 has no such line */
+}
+
+/* The optional seccomp lines: absent is fine (-1), present must be well
+ * formed, and twice is ambiguous. */
+static void test_seccomp(void)
+{
+	struct procstatus st;
+	char buf[sizeof sample + 128];
+	snprintf(buf, sizeof buf, "%sSeccomp_filters:\t3\n", sample);
+	CHECK(procstatus_parse(buf, strlen(buf), &st) == 0);
+	CHECK(st.seccomp_mode == 0 && st.seccomp_filters == 3);
+
+	/* Neither line (a kernel without seccomp). */
+	snprintf(buf, sizeof buf, "%s", sample);
+	strstr(buf, "Seccomp:")[0] = '\0';
+	CHECK(procstatus_parse(buf, strlen(buf), &st) == 0);
+	CHECK(st.seccomp_mode == -1 && st.seccomp_filters == -1);
+
+	/* On the sample without its Seccomp line: each of these alone. */
+	const char *bad[] = {"Seccomp:\t3\n", "Seccomp:\t2 x\n", "Seccomp:\t\n",
+			     "Seccomp_filters:\t-1\n", "Seccomp_filters:\t99999999999\n",
+			     "Seccomp:\t2\nSeccomp:\t2\n"};
+	char base[sizeof sample];
+	snprintf(base, sizeof base, "%s", sample);
+	strstr(base, "Seccomp:")[0] = '\0';
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(buf, sizeof buf, "%sSeccomp:\t2\n", base);
+		CHECK(procstatus_parse(buf, strlen(buf), &st) == 0 && st.seccomp_mode == 2);
+		snprintf(buf, sizeof buf, "%s%s", base, bad[i]);
+		CHECK(procstatus_parse(buf, strlen(buf), &st) == -1);
+	}
+	snprintf(buf, sizeof buf, "%sSeccomp_filters:\t1\nSeccomp_filters:\t1\n", sample);
+	CHECK(procstatus_parse(buf, strlen(buf), &st) == -1);
 }
 
 static void test_refusals(void)
@@ -79,12 +115,14 @@ static void test_this_process(void)
 	struct procstatus st;
 	CHECK(procstatus_read(&st) == 0);
 	CHECK(st.uid[0] == (uint32_t)getuid() && st.uid[1] == (uint32_t)geteuid());
+	CHECK(st.seccomp_mode == prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
 }
 
 int main(void)
 {
 	test_sample();
 	test_refusals();
+	test_seccomp();
 	test_this_process();
 	return check_report("test_procstatus");
 }
