@@ -1,5 +1,7 @@
 /* A small printf subset: %s %c %d %u %x with flags '-' and '0', a width, a
- * precision ('.N' or '.*') and the 'l'/'ll'/'z' lengths.
+ * precision ('.N' or '.*') and C's length modifiers hh h l ll z j t, each
+ * reading the argument with its own type (on 32-bit targets size_t and long
+ * are narrower than long long).
  *
  * Why not libc's: musl's printf core brings floating-point formatting along,
  * about 11 kB of a static binary that otherwise weighs ~55 kB, for
