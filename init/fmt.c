@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
+
 /* Where formatted characters go: a bounded buffer that counts what did not
  * fit, so the return value matches snprintf's. */
 struct sink {
@@ -256,6 +258,19 @@ static void out_write(struct outbuf *out, const char *s, size_t n)
 }
 
 void out_puts(struct outbuf *out, const char *s) { out_write(out, s, strlen(s)); }
+
+void out_puts_escaped(struct outbuf *out, const char *s)
+{
+	size_t left = strlen(s);
+	while (left > 0) {
+		char chunk[256];
+		size_t used = 0;
+		size_t n = escape_text(chunk, sizeof chunk, &used, s, left);
+		out_write(out, chunk, used);
+		s += n;
+		left -= n;
+	}
+}
 
 void out_printf(struct outbuf *out, const char *fmt, ...)
 {

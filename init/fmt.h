@@ -30,6 +30,10 @@ struct outbuf {
 
 void out_printf(struct outbuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_puts(struct outbuf *out, const char *s);
+/* s with every byte outside printable ASCII written as \xHH (escape.h):
+ * for text that came from outside (an image's /etc/passwd, argv), so it
+ * cannot drive the reader's terminal or forge a line. */
+void out_puts_escaped(struct outbuf *out, const char *s);
 /* Returns 0 when everything written so far reached the descriptor. */
 int out_flush(struct outbuf *out);
 

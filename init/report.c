@@ -114,7 +114,14 @@ void report_plan(struct outbuf *out, const struct config *cfg, const struct plan
 			(unsigned)p->gid);
 		for (size_t i = 0; i < p->ngroups; i++)
 			out_printf(out, "%s%u", i ? "," : " ", (unsigned)p->groups[i]);
-		out_printf(out, "%s%s\n", p->home_env ? " " : "", p->home_env ? p->home_env : "");
+		/* HOME comes from the image's /etc/passwd: escaped, so an
+		 * image cannot put escape sequences or forged lines into what
+		 * an auditor reads. */
+		if (p->home_env) {
+			out_puts(out, " ");
+			out_puts_escaped(out, p->home_env);
+		}
+		out_puts(out, "\n");
 	} else {
 		out_printf(out, "  user         unchanged (uid %u)\n", (unsigned)p->uid);
 	}
