@@ -72,6 +72,13 @@ struct plan {
 	 * PR_SET_DUMPABLE 0: it can attach to PID 1 (--print says so), and
 	 * the spec's ADD asked for it (a warning at start says so). */
 	bool app_can_ptrace_init, ptrace_added;
+	/* The same for CAP_SYS_ADMIN, with which the kernel (6.18 measured)
+	 * lets the app read /proc/1/environ and /proc/1/maps of the
+	 * non-dumpable PID 1. */
+	bool app_can_read_init, sys_admin_added;
+	/* CAPINIT_USER named a user (not a number, not "root") that the
+	 * image's /etc/passwd maps to uid 0: the app runs as root. */
+	bool named_user_is_root;
 };
 
 /* Returns 0, or -1 with a one-line reason in err: a valid spec that cannot be
