@@ -19,6 +19,7 @@ packages=(
     gcc-s390x-linux-gnu musl-dev:s390x
     gcc-riscv64-linux-gnu              # musl itself is built from source
     qemu-user-static                   # runs each binary for the tests
+    util-linux libcap2-bin busybox-static  # tests/release/run.sh: unshare, capsh, a static true
     python3                            # the image-archive writer
 )
 
