@@ -79,11 +79,12 @@ static void warn_about_plan(const struct config *cfg, const struct plan *plan)
 			 "non-dumpable flag: it can attach to capinit (PID 1) and read its "
 			 "memory, /proc/1/environ and /proc/1/fd");
 	/* Measured on Linux 6.18: the non-dumpable flag does not keep an app
-	 * with CAP_SYS_ADMIN from capinit's /proc/1/environ. */
+	 * with CAP_SYS_ADMIN from capinit's /proc/1/maps, nor a root one from
+	 * /proc/1/environ. */
 	if (plan->sys_admin_added)
 		log_warn("warning: the app gets CAP_SYS_ADMIN, with which current kernels let it "
-			 "read capinit's (PID 1's) /proc/1/environ, CAPINIT_* variables included, "
-			 "despite capinit's non-dumpable flag");
+			 "read capinit's (PID 1's) /proc/1/environ (as root; CAPINIT_* variables "
+			 "included) and /proc/1/maps despite capinit's non-dumpable flag");
 	if (plan->named_user_is_root)
 		log_warn("warning: %s: '%s' is uid 0 in the image's /etc/passwd: the app runs as "
 			 "root",

@@ -73,8 +73,8 @@ struct plan {
 	 * the spec's ADD asked for it (a warning at start says so). */
 	bool app_can_ptrace_init, ptrace_added;
 	/* The same for CAP_SYS_ADMIN, with which the kernel (6.18 measured)
-	 * lets the app read /proc/1/environ and /proc/1/maps of the
-	 * non-dumpable PID 1. */
+	 * lets the app read /proc/1/maps of the non-dumpable PID 1, and a
+	 * root app /proc/1/environ. */
 	bool app_can_read_init, sys_admin_added;
 	/* CAPINIT_USER named a user (not a number, not "root") that the
 	 * image's /etc/passwd maps to uid 0: the app runs as root. */

@@ -108,8 +108,8 @@ void report_plan(struct outbuf *out, const struct config *cfg, const struct plan
 		out_printf(out, "  (CAP_SYS_PTRACE: the app can attach to capinit despite its "
 			     "non-dumpable flag and read its memory, /proc/1/environ, /proc/1/fd)\n");
 	if (p->app_can_read_init)
-		out_printf(out, "  (CAP_SYS_ADMIN: the app can read capinit's /proc/1/environ despite its "
-			     "non-dumpable flag)\n");
+		out_printf(out, "  (CAP_SYS_ADMIN: the app can read capinit's /proc/1/environ (as root) "
+			     "and /proc/1/maps despite its non-dumpable flag)\n");
 	if (p->named_user_is_root)
 		out_printf(out, "  (%s: this user is uid 0 in the image's /etc/passwd: the app runs as "
 			     "root)\n",
