@@ -428,15 +428,42 @@ static size_t name_length(const char *entry)
 	return eq ? (size_t)(eq - entry) : strlen(entry);
 }
 
+/* A name that starts with CAPINIT_ in another case (capinit_cap_drop,
+ * Capinit_User, CAPINIT_cap_drop) is a typo that would pass the variable
+ * to the app and leave its capabilities in place, the very mistake the
+ * unknown-variable rule exists to catch: an error naming the spelling. */
+static int check_spelling(const char *entry, size_t len, struct config_error *err)
+{
+	char upper[64];
+	size_t n = 0;
+	bool lower = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = entry[i];
+		if (c >= 'a' && c <= 'z') {
+			lower = true;
+			c = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[c - 'a'];
+		}
+		if (n < sizeof upper - 1)
+			upper[n++] = c;
+	}
+	if (!lower)
+		return 0;
+	upper[n] = '\0';
+	return fail(err, 2, "%.*s: capinit's variables are spelled in capitals: use %s%s",
+		    (int)n, entry, upper, n < len ? "..." : "");
+}
+
 /* execve() accepts an entry without '=' and the same name twice; getenv()
  * implementations then disagree about what is set, so for capinit's own
  * variables neither is allowed: which value wins must never be a guess. */
 static int check_own_entries(char **envp, struct config_error *err)
 {
 	for (char **e = envp; e && *e; e++) {
-		if (strncmp(*e, "CAPINIT_", 8) != 0)
+		if (strncasecmp(*e, "CAPINIT_", 8) != 0)
 			continue;
 		size_t len = name_length(*e);
+		if (check_spelling(*e, len, err) != 0)
+			return -1;
 		int shown = (int)(len > 60 ? 60 : len);
 		if ((*e)[len] != '=')
 			return fail(err, 2, "%.*s: an environment entry without '=' (give it a value)",

@@ -1,8 +1,12 @@
 #include "fmt.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "escape.h"
 
 /* Where formatted characters go: a bounded buffer that counts what did not
  * fit, so the return value matches snprintf's. */
@@ -77,6 +81,50 @@ static char *digits(unsigned long long v, unsigned base, char *end)
 	return p;
 }
 
+/* The length modifiers of C's printf, each naming the argument's type. */
+enum length { LEN_NONE, LEN_HH, LEN_H, LEN_L, LEN_LL, LEN_Z, LEN_J, LEN_T };
+
+/* Each length's argument size in bytes. Values are handled in 64 bits. */
+static const unsigned char length_bytes[] = {
+	[LEN_NONE] = sizeof(int),
+	[LEN_HH] = sizeof(char),
+	[LEN_H] = sizeof(short),
+	[LEN_L] = sizeof(long),
+	[LEN_LL] = sizeof(long long),
+	[LEN_Z] = sizeof(size_t),
+	[LEN_J] = sizeof(intmax_t),
+	[LEN_T] = sizeof(ptrdiff_t),
+};
+_Static_assert(sizeof(long long) == 8 && sizeof(intmax_t) == 8, "64-bit widest integers");
+
+/* Reads a length modifier at *f, leaving *f on the conversion. */
+static enum length read_length(const char **f)
+{
+	const char *p = *f;
+	enum length len = LEN_NONE;
+	switch (*p) {
+	case 'h':
+		len = p[1] == 'h' ? LEN_HH : LEN_H;
+		break;
+	case 'l':
+		len = p[1] == 'l' ? LEN_LL : LEN_L;
+		break;
+	case 'z':
+		len = LEN_Z;
+		break;
+	case 'j':
+		len = LEN_J;
+		break;
+	case 't':
+		len = LEN_T;
+		break;
+	default:
+		return LEN_NONE;
+	}
+	*f = p + (len == LEN_HH || len == LEN_LL ? 2 : 1);
+	return len;
+}
+
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct sink s = {buf, size, 0};
@@ -111,11 +159,7 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 					precision = precision * 10 + (size_t)(*f++ - '0');
 			}
 		}
-		int longs = 0;
-		while (*f == 'l' || *f == 'z') {
-			longs += *f == 'z' ? 2 : 1;
-			f++;
-		}
+		enum length len = read_length(&f);
 		char tmp[24];
 		char *end = tmp + sizeof tmp;
 		switch (*f) {
@@ -132,22 +176,28 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			put_padded(&s, &c, 1, width, left);
 			break;
 		}
-		case 'd': {
-			long long v = longs >= 2 ? va_arg(ap, long long)
-				      : longs ? va_arg(ap, long) : va_arg(ap, int);
-			unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v
-						       : (unsigned long long)v;
-			char *p = digits(mag, 10, end);
-			put_number(&s, v < 0, p, (size_t)(end - p), precision, width, left, zero);
-			break;
-		}
+		case 'd':
 		case 'u':
 		case 'x': {
-			unsigned long long v = longs >= 2 ? va_arg(ap, unsigned long long)
-					       : longs ? va_arg(ap, unsigned long)
-						       : va_arg(ap, unsigned);
+			/* The argument's own size (hh and h arrive promoted to
+			 * int): reading a wider type, as 'z' once was read as
+			 * long long, misreads every later argument on a 32-bit
+			 * target. Then its value, cut to that size. */
+			unsigned bytes = length_bytes[len];
+			unsigned long long v = bytes > sizeof(long)  ? va_arg(ap, unsigned long long)
+					       : bytes > sizeof(int) ? va_arg(ap, unsigned long)
+								     : va_arg(ap, unsigned);
+			unsigned shift = 64 - 8 * bytes;
+			bool negative = false;
+			if (*f == 'd') {
+				long long sv = (long long)(v << shift) >> shift;
+				negative = sv < 0;
+				v = negative ? 0ull - (unsigned long long)sv : (unsigned long long)sv;
+			} else {
+				v = v << shift >> shift;
+			}
 			char *p = digits(v, *f == 'x' ? 16 : 10, end);
-			put_number(&s, false, p, (size_t)(end - p), precision, width, left, zero);
+			put_number(&s, negative, p, (size_t)(end - p), precision, width, left, zero);
 			break;
 		}
 		case '%':
@@ -208,6 +258,19 @@ static void out_write(struct outbuf *out, const char *s, size_t n)
 }
 
 void out_puts(struct outbuf *out, const char *s) { out_write(out, s, strlen(s)); }
+
+void out_puts_escaped(struct outbuf *out, const char *s)
+{
+	size_t left = strlen(s);
+	while (left > 0) {
+		char chunk[256];
+		size_t used = 0;
+		size_t n = escape_text(chunk, sizeof chunk, &used, s, left);
+		out_write(out, chunk, used);
+		s += n;
+		left -= n;
+	}
+}
 
 void out_printf(struct outbuf *out, const char *fmt, ...)
 {

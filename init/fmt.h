@@ -1,5 +1,7 @@
 /* A small printf subset: %s %c %d %u %x with flags '-' and '0', a width, a
- * precision ('.N' or '.*') and the 'l'/'ll'/'z' lengths.
+ * precision ('.N' or '.*') and C's length modifiers hh h l ll z j t, each
+ * reading the argument with its own type (on 32-bit targets size_t and long
+ * are narrower than long long).
  *
  * Why not libc's: musl's printf core brings floating-point formatting along,
  * about 11 kB of a static binary that otherwise weighs ~55 kB, for
@@ -28,6 +30,10 @@ struct outbuf {
 
 void out_printf(struct outbuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_puts(struct outbuf *out, const char *s);
+/* s with every byte outside printable ASCII written as \xHH (escape.h):
+ * for text that came from outside (an image's /etc/passwd, argv), so it
+ * cannot drive the reader's terminal or forge a line. */
+void out_puts_escaped(struct outbuf *out, const char *s);
 /* Returns 0 when everything written so far reached the descriptor. */
 int out_flush(struct outbuf *out);
 

@@ -53,7 +53,7 @@ static int informational(const struct config *cfg)
 	return out_flush(&out) == 0 ? 0 : 125;
 }
 
-static void warn_about_plan(const struct plan *plan)
+static void warn_about_plan(const struct config *cfg, const struct plan *plan)
 {
 	if (plan->unsupported_drops) {
 		char names[256];
@@ -78,6 +78,17 @@ static void warn_about_plan(const struct plan *plan)
 		log_warn("warning: the app gets CAP_SYS_PTRACE, which overrides capinit's "
 			 "non-dumpable flag: it can attach to capinit (PID 1) and read its "
 			 "memory, /proc/1/environ and /proc/1/fd");
+	/* Measured on Linux 6.18: the non-dumpable flag does not keep an app
+	 * with CAP_SYS_ADMIN from capinit's /proc/1/maps, nor a root one from
+	 * /proc/1/environ. */
+	if (plan->sys_admin_added)
+		log_warn("warning: the app gets CAP_SYS_ADMIN, with which current kernels let it "
+			 "read capinit's (PID 1's) /proc/1/environ (as root; CAPINIT_* variables "
+			 "included) and /proc/1/maps despite capinit's non-dumpable flag");
+	if (plan->named_user_is_root)
+		log_warn("warning: %s: '%s' is uid 0 in the image's /etc/passwd: the app runs as "
+			 "root",
+			 cfg->user_source, cfg->user.name);
 }
 
 int main(int argc, char **argv, char **envp)
@@ -96,7 +107,8 @@ int main(int argc, char **argv, char **envp)
 	}
 	/* Non-dumpable: an app whose capabilities include capinit's cannot
 	 * ptrace it or read /proc/1/environ and /proc/1/fd (CAP_SYS_PTRACE
-	 * overrides this; the plan warns about it). */
+	 * overrides this, and CAP_SYS_ADMIN for /proc/1/environ; the plan
+	 * warns about both). */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	struct runtime rt;
@@ -144,7 +156,7 @@ int main(int argc, char **argv, char **envp)
 		log_error("%s", err);
 		return 125;
 	}
-	warn_about_plan(&plan);
+	warn_about_plan(&cfg, &plan);
 	if (cfg.print) {
 		report_plan(&out, &cfg, &plan, &rt);
 		return out_flush(&out) == 0 ? 0 : 125;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "fmt.h"
 #include "log.h" /* the level values only: nothing here logs */
 
@@ -75,6 +76,13 @@ bool persona_usage_error(enum personality p, enum usage_error e, const char *arg
 {
 	if (p != PERSONALITY_DUMB_INIT)
 		return false;
+	/* The text is printed as is (no log line's escaping): argv's bytes
+	 * are escaped here, so a control byte in an argument cannot drive
+	 * the terminal or forge a line. Printable ones read as dumb-init's. */
+	char shown[4 * 60 + 1];
+	size_t used = 0;
+	(void)escape_text(shown, sizeof shown, &used, arg,
+			  strnlen(arg, e == USAGE_UNKNOWN_SHORT ? 1 : 60));
 	switch (e) {
 	case USAGE_MISSING_COMMAND:
 		fmt_snprintf(buf, size,
@@ -82,18 +90,18 @@ bool persona_usage_error(enum personality p, enum usage_error e, const char *arg
 			     "Try dumb-init --help for full usage.\n");
 		return true;
 	case USAGE_UNKNOWN_LONG:
-		fmt_snprintf(buf, size, "dumb-init: unrecognized option '--%.60s'\n", arg);
+		fmt_snprintf(buf, size, "dumb-init: unrecognized option '--%s'\n", shown);
 		return true;
 	case USAGE_UNKNOWN_SHORT:
-		fmt_snprintf(buf, size, "dumb-init: invalid option -- '%.1s'\n", arg);
+		fmt_snprintf(buf, size, "dumb-init: invalid option -- '%s'\n", shown);
 		return true;
 	case USAGE_NEEDS_VALUE:
 		if (arg[1] == '-')
-			fmt_snprintf(buf, size, "dumb-init: option '%.60s' requires an argument\n",
-				     arg);
+			fmt_snprintf(buf, size, "dumb-init: option '%s' requires an argument\n",
+				     shown);
 		else
 			fmt_snprintf(buf, size, "dumb-init: option requires an argument -- '%.1s'\n",
-				     arg + 1);
+				     shown + 1);
 		return true;
 	case USAGE_BAD_REWRITE:
 		fmt_snprintf(buf, size,
@@ -208,7 +216,12 @@ size_t persona_version(enum personality p, const char *version, const char *comm
 	int n = 0;
 	switch (p) {
 	case PERSONALITY_CAPINIT:
-		n = fmt_snprintf(buf, size, "capinit %s (commit %s)\n", version, commit);
+		/* Docker's daemon runs `INIT --version` when its init-path is
+		 * capinit itself, and reads the commit from a " - git.COMMIT"
+		 * suffix whatever the first part says (moby's
+		 * parseInitVersion); without it, it logs "unknown output
+		 * format". The first part stays capinit's own. */
+		n = fmt_snprintf(buf, size, "capinit %s - git.%s\n", version, commit);
 		break;
 	case PERSONALITY_TINI:
 		/* Docker's daemon runs `INIT --version` and splits the line at

@@ -121,6 +121,8 @@ static int plan_user(const struct config *cfg, const struct user_ids *ids,
 	p->uid = ids->uid;
 	p->gid = ids->gid;
 	p->child_root = ids->uid == 0;
+	p->named_user_is_root = ids->uid == 0 && !cfg->user.numeric &&
+				strcmp(cfg->user.name, "root") != 0;
 	p->home_env = ids->has_home ? ids->home_env : NULL;
 	if (already_running_as(ids, rt)) {
 		p->already_user = true;
@@ -241,6 +243,8 @@ int plan_make(const struct config *cfg, const struct user_ids *ids, const struct
 	p->ptrace_added = p->spec_given && (cfg->add & CAPMASK_BIT(CAP_SYS_PTRACE)) != 0;
 	if (plan_userns(cfg, rt, p, err, errsize) != 0)
 		return -1;
+	p->app_can_read_init = ((p->permitted | p->ambient) & CAPMASK_BIT(CAP_SYS_ADMIN)) != 0;
+	p->sys_admin_added = p->spec_given && (cfg->add & CAPMASK_BIT(CAP_SYS_ADMIN)) != 0;
 
 	/* Forwarding and the grace drain must reach processes of any uid. */
 	p->parent_keep = rt->permitted & CAPMASK_BIT(CAP_KILL);

@@ -83,6 +83,13 @@ struct plan {
 	 * then too). */
 	bool userns_guard;
 	bool app_sys_admin;
+	/* The same for CAP_SYS_ADMIN, with which the kernel (6.18 measured)
+	 * lets the app read /proc/1/maps of the non-dumpable PID 1, and a
+	 * root app /proc/1/environ. */
+	bool app_can_read_init, sys_admin_added;
+	/* CAPINIT_USER named a user (not a number, not "root") that the
+	 * image's /etc/passwd maps to uid 0: the app runs as root. */
+	bool named_user_is_root;
 };
 
 /* Returns 0, or -1 with a one-line reason in err: a valid spec that cannot be

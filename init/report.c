@@ -115,6 +115,13 @@ void report_plan(struct outbuf *out, const struct config *cfg, const struct plan
 	if (p->app_can_ptrace_init)
 		out_printf(out, "  (CAP_SYS_PTRACE: the app can attach to capinit despite its "
 			     "non-dumpable flag and read its memory, /proc/1/environ, /proc/1/fd)\n");
+	if (p->app_can_read_init)
+		out_printf(out, "  (CAP_SYS_ADMIN: the app can read capinit's /proc/1/environ (as root) "
+			     "and /proc/1/maps despite its non-dumpable flag)\n");
+	if (p->named_user_is_root)
+		out_printf(out, "  (%s: this user is uid 0 in the image's /etc/passwd: the app runs as "
+			     "root)\n",
+			   cfg->user_source);
 	if (p->cannot_signal_child)
 		out_printf(out, "  (no CAP_KILL: capinit cannot forward signals to the app's uid)\n");
 	if (p->switch_user) {
@@ -122,7 +129,14 @@ void report_plan(struct outbuf *out, const struct config *cfg, const struct plan
 			(unsigned)p->gid);
 		for (size_t i = 0; i < p->ngroups; i++)
 			out_printf(out, "%s%u", i ? "," : " ", (unsigned)p->groups[i]);
-		out_printf(out, "%s%s\n", p->home_env ? " " : "", p->home_env ? p->home_env : "");
+		/* HOME comes from the image's /etc/passwd: escaped, so an
+		 * image cannot put escape sequences or forged lines into what
+		 * an auditor reads. */
+		if (p->home_env) {
+			out_puts(out, " ");
+			out_puts_escaped(out, p->home_env);
+		}
+		out_puts(out, "\n");
 	} else {
 		out_printf(out, "  user         unchanged (uid %u)\n", (unsigned)p->uid);
 	}

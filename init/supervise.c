@@ -10,18 +10,20 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "callertty.h"
 #include "ksig.h"
 #include "log.h"
 #include "personality.h"
 #include "rawsys.h"
 #include "privilege.h"
 
-/* How the child relates to the terminal on stdin, decided before the fork. */
+/* How the child relates to the caller's terminal, decided before the fork. */
 enum tty_mode {
 	/* Its own process group, in the terminal's foreground when there is
 	 * one: Ctrl-C and job control reach it directly (docker run -it). */
@@ -48,6 +50,10 @@ struct supervisor {
 	ksigmask original; /* the mask capinit was started with */
 	enum tty_mode tty;
 	bool stdin_tty; /* asked once, before the fork */
+	/* The parent's end of the handshake socket. The child writes one
+	 * byte on it when it gives up before execve (its exit status is then
+	 * capinit's, not the app's); execve closes the child's end. */
+	int report;
 	/* Signals that arrived before the child existed, forwarded once it does
 	 * (dumb-init's hand-off drains them early). */
 	int early[2];
@@ -68,7 +74,8 @@ static int setup_signals(struct supervisor *s)
 
 static int exec_failure_status(int err) { return err == ENOENT ? 127 : 126; }
 
-static void enter_tty_mode(enum tty_mode mode, bool stdin_tty)
+/* Returns -1 only where going on would break the terminal rule. */
+static int enter_tty_mode(enum tty_mode mode, bool stdin_tty)
 {
 	switch (mode) {
 	case TTY_SESSION:
@@ -81,8 +88,12 @@ static void enter_tty_mode(enum tty_mode mode, bool stdin_tty)
 		log_event(&(struct event){.kind = EV_SETSID_DONE});
 		break;
 	case TTY_DETACHED:
-		if (setsid() < 0)
-			log_debug("setsid: %s", strerror(errno));
+		/* Cannot fail in a fresh child (it leads no group yet); if it
+		 * did, the app would keep the caller's terminal: never exec. */
+		if (setsid() < 0) {
+			log_error("cannot leave the caller's terminal: setsid: %s", strerror(errno));
+			return -1;
+		}
 		break;
 	case TTY_FOREGROUND:
 		/* Its own process group, so group forwarding has a target and a
@@ -95,26 +106,37 @@ static void enter_tty_mode(enum tty_mode mode, bool stdin_tty)
 			log_debug("tcsetpgrp: %s", strerror(errno));
 		break;
 	}
+	return 0;
 }
 
-/* In the child, between fork and execve. Never returns. `go` is the read
- * end of the handshake: the parent writes one byte once it has dropped its
- * own privilege, and closes it without writing if it could not. */
+/* The child gives up before execve with a status of capinit's own (125,
+ * 126, 127): it says so on the handshake socket first, so that the parent
+ * never mistakes it for the app's (tini's -e maps only the app's). */
+static _Noreturn void child_gives_up(int sock, int status)
+{
+	char byte = (char)status;
+	(void)send(sock, &byte, 1, MSG_NOSIGNAL);
+	_exit(status);
+}
+
+/* In the child, between fork and execve. Never returns. `go` is the
+ * child's end of the handshake socket: the parent writes one byte once it
+ * has dropped its own privilege, and closes its end without writing if it
+ * could not. */
 static void run_child(struct supervisor *s, const struct plan *plan, const struct runtime *rt,
 		      char **child_env, int go)
 {
 	const struct config *cfg = s->cfg;
 	close(s->sfd);
-	enter_tty_mode(s->tty, s->stdin_tty);
-	if (privilege_apply(plan, rt) != 0)
-		_exit(125);
+	if (enter_tty_mode(s->tty, s->stdin_tty) != 0 || privilege_apply(plan, rt) != 0)
+		child_gives_up(go, 125);
 	char byte;
 	ssize_t n;
 	do
 		n = read(go, &byte, 1);
 	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		_exit(125); /* the parent kept its privilege or is gone: never exec */
+	if (n != 1) /* the parent kept its privilege or is gone: never exec */
+		child_gives_up(go, 125);
 	/* Every disposition is the default already (main reset the ones the
 	 * caller ignored); under tini's name the classic signals (1-31) go
 	 * back to what the caller gave, as tini leaves them (its suite checks
@@ -131,7 +153,7 @@ static void run_child(struct supervisor *s, const struct plan *plan, const struc
 	int err = errno;
 	log_event(&(struct event){.kind = EV_EXEC_FAILED, .text = cfg->command[0],
 				  .detail = strerror(err)});
-	_exit(exec_failure_status(err));
+	child_gives_up(go, exec_failure_status(err));
 }
 
 /* A wait status as a shell reports it: N, or 128+S for a signal. */
@@ -140,10 +162,27 @@ static int status_code(int st)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
 }
 
+/* Did the child give up before execve (child_gives_up)? Asked only when
+ * -e would map the status: a read that never waits, after the reaping. */
+static bool status_is_capinits_own(const struct supervisor *s)
+{
+	char byte;
+	return WIFEXITED(s->child_status) &&
+	       recv(s->report, &byte, 1, MSG_DONTWAIT) == 1;
+}
+
 static int exit_status_of(const struct supervisor *s)
 {
 	int code = status_code(s->child_status);
 	if (config_exit_maps_to_zero(s->cfg, code)) {
+		/* A refused plan or a command that never ran must not read as
+		 * success to the runtime or to CI. */
+		if (status_is_capinits_own(s)) {
+			log_debug("exit status %d is capinit's own (COMMAND never ran): not "
+				  "mapped by -e",
+				  code);
+			return code;
+		}
 		log_debug("exit status %d mapped to 0 (-e)", code);
 		return 0;
 	}
@@ -326,13 +365,15 @@ static bool child_less_privileged(const struct plan *p, const struct runtime *rt
 }
 
 static enum tty_mode decide_tty_mode(const struct config *cfg, const struct plan *plan,
-				     const struct runtime *rt, bool stdin_tty)
+				     const struct runtime *rt)
 {
-	/* capinit leads the terminal's session as a container's PID 1 with a
-	 * terminal (runc makes it so); started from an interactive shell it
-	 * does not, and the terminal is then the caller's. */
-	bool callers_terminal = stdin_tty && tcgetsid(STDIN_FILENO) != getpid();
-	if (callers_terminal && child_less_privileged(plan, rt))
+	/* The caller's terminal is reachable from the child whatever fd 0, 1
+	 * and 2 are (it opens /dev/tty), so the question is whether capinit
+	 * has a controlling terminal it does not own: started from a shell,
+	 * not as the session leader a runtime makes a container's PID 1 with
+	 * a terminal. Asked only for a less privileged child, which keeps
+	 * the system calls off every other start. */
+	if (child_less_privileged(plan, rt) && callertty_foreign())
 		return TTY_DETACHED;
 	return cfg->setsid ? TTY_SESSION : TTY_FOREGROUND;
 }
@@ -371,7 +412,7 @@ static void hand_over_terminal(struct supervisor *s)
 int supervise_run(const struct config *cfg, const struct plan *plan, const struct runtime *given,
 		  char **child_env, ksigmask original_mask)
 {
-	struct supervisor s = {.cfg = cfg, .self = getpid(), .sfd = -1,
+	struct supervisor s = {.cfg = cfg, .self = getpid(), .sfd = -1, .report = -1,
 			       .original = original_mask};
 	s.is_pid1 = s.self == 1;
 	/* rt follows capinit's own state as it changes below. */
@@ -386,16 +427,19 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		return 125;
 	}
 	s.stdin_tty = isatty(STDIN_FILENO);
-	s.tty = decide_tty_mode(cfg, plan, &rt, s.stdin_tty);
+	s.tty = decide_tty_mode(cfg, plan, &rt);
 	if (s.tty == TTY_SESSION)
 		hand_over_terminal(&s);
 	/* The child inherits the bounding set: shrinking it here drops each
 	 * capability once instead of once in each process. */
 	if (privilege_shrink_bounding(plan, &rt) != 0)
 		return 125;
+	/* A socket pair rather than a pipe: the same one system call, and it
+	 * carries the child's word back as well (child_gives_up). Close on
+	 * exec, so the app never holds either end. */
 	int go[2];
-	if (pipe2(go, O_CLOEXEC) != 0) {
-		log_error("cannot start the child: pipe: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
+		log_error("cannot start the child: socketpair: %s", strerror(errno));
 		return 125;
 	}
 
@@ -409,6 +453,7 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		run_child(&s, plan, &rt, child_env, go[0]);
 	}
 	close(go[0]);
+	s.report = go[1];
 
 	/* Also from this side, so forwarding to the group never races the
 	 * child's own setpgid (a session leader's own setsid makes it one). */
@@ -420,15 +465,15 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		log_debug("chdir /: %s", strerror(errno));
 	if (privilege_drop_self(plan, &rt) != 0) {
 		/* The app must not run beside a privileged PID 1: closing the
-		 * pipe unwritten makes the child exit 125 without executing. */
+		 * socket unwritten makes the child exit 125 without executing. */
 		close(go[1]);
 		kill(s.child, SIGKILL);
 		(void)waitpid(s.child, NULL, 0);
 		return 125;
 	}
-	if (write(go[1], "x", 1) != 1)
+	/* MSG_NOSIGNAL: a child that already gave up has closed its end. */
+	if (send(go[1], "x", 1, MSG_NOSIGNAL) != 1)
 		log_error("cannot release the child: %s", strerror(errno));
-	close(go[1]);
 	log_event(&(struct event){.kind = EV_CHILD_SPAWNED, .pid = s.child,
 				  .text = cfg->command[0]});
 	privilege_finish_drop(plan, &rt);

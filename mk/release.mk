@@ -74,8 +74,20 @@ release: dist/SHA256SUMS
 release-deps:
 	scripts/install-cross-deps.sh
 
-test-release: release
+# tests/unit/test_fmt.c for each architecture (tests/release/run.sh runs
+# it under qemu-user): the formatter's length modifiers differ by ABI.
+RELEASE_FMT_TESTS := $(foreach a,$(RELEASE_ARCHES),build/release/$(a)/test_fmt)
+
+test-release: release $(RELEASE_FMT_TESTS)
 	tests/release/run.sh
+
+build/release/%/test_fmt: tests/unit/test_fmt.c tests/unit/check.h init/fmt.c init/escape.c \
+		init/fmt.h init/escape.h
+	@mkdir -p $(@D)
+	$(release_cc_$*) -std=gnu11 -O1 $(WARN) -static -Iinit tests/unit/test_fmt.c init/fmt.c \
+		init/escape.c -o $@
+
+build/release/riscv64/test_fmt: $(RELEASE_MUSL_RISCV64)/lib/libc.a
 
 dist/SHA256SUMS: $(RELEASE_BINS) $(RELEASE_IMAGES)
 	cd dist && LC_ALL=C sha256sum $(notdir $(sort $^)) > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS

@@ -24,6 +24,7 @@ packages=(
     linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross linux-libc-dev-ppc64el-cross
     linux-libc-dev-s390x-cross linux-libc-dev-riscv64-cross
     qemu-user-static                   # runs each binary for the tests
+    util-linux libcap2-bin busybox-static  # tests/release/run.sh: unshare, capsh, a static true
     python3                            # the image-archive writer
 )
 

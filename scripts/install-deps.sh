@@ -10,6 +10,7 @@ packages=(
     cppcheck clang-tidy             # lint
     python3 python3-pytest python3-pytest-timeout python3-yaml  # integration tests
     python3-jsonschema              # --probe-json against docs/probe-schema.json
+    python3-prctl                   # integration: test_compat imports prctl (a subreaper parent)
     util-linux libcap2-bin procps   # unshare, setpriv, capsh, ps
     runc busybox-static             # real OCI containers
     tini dumb-init catatonit        # peers: compatibility tests and benchmarks

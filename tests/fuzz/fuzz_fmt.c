@@ -3,7 +3,7 @@
  * Input: a sequence of records, each one conversion with its literal text,
  * formatted by both into buffers of a fuzzed size and compared byte for
  * byte (return value, and the buffer up to its terminator):
- *   byte 0   conversion (s c d u x %) and length (none, l, ll, z)
+ *   byte 0   conversion (s c d u x %) and length (none, l, ll, z, hh, h, j, t)
  *   byte 1   flags: '-', '0', a width, a precision, '.*'
  *   byte 2   width (0..63)    byte 3  precision (0..63, or negative via '.*')
  *   byte 4   buffer size (0..255)
@@ -11,8 +11,10 @@
  *   then up to 15 bytes of literal text before the conversion.
  * Combinations C leaves undefined are not generated: the '0' flag or a
  * precision with %c, '0' with %s, flags on %%. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include "fmt.h"
@@ -51,7 +53,7 @@ static size_t one_record(const uint8_t *d, size_t left)
 {
 	if (left < 13)
 		return left;
-	unsigned conv = d[0] % 6, len = (d[0] / 6) % 4;
+	unsigned conv = d[0] % 6, len = (d[0] / 6) % 8;
 	unsigned flags = d[1];
 	bool minus = flags & 1, zero = flags & 2, has_width = flags & 4, has_prec = flags & 8,
 	     star = flags & 16;
@@ -93,7 +95,7 @@ static size_t one_record(const uint8_t *d, size_t left)
 		else
 			f += (size_t)snprintf(format + f, sizeof format - f, ".%d", prec < 0 ? 0 : prec);
 	}
-	static const char *const lengths[] = {"", "l", "ll", "z"};
+	static const char *const lengths[] = {"", "l", "ll", "z", "hh", "h", "j", "t"};
 	if (conv >= 2) {
 		strcpy(format + f, lengths[len]);
 		f += strlen(lengths[len]);
@@ -102,6 +104,15 @@ static size_t one_record(const uint8_t *d, size_t left)
 	format[f] = '\0';
 
 	bool pass_star = has_prec && star;
+/* One argument of type T, after the '.*' precision when there is one. */
+#define PASS(T)                                                                            \
+	do {                                                                                  \
+		T v_ = (T)arg;                                                                \
+		if (pass_star)                                                                \
+			BOTH(format, size, prec, v_);                                         \
+		else                                                                          \
+			BOTH(format, size, v_);                                               \
+	} while (0)
 	switch (conv) {
 	case 0: { /* a string of the argument's bytes, up to its first NUL */
 		char str[9];
@@ -117,61 +128,28 @@ static size_t one_record(const uint8_t *d, size_t left)
 	case 1:
 		BOTH(format, size, (int)(arg & 0xff));
 		break;
-	case 2: /* %d */
-		if (len == 0) {
-			int v = (int)(uint32_t)arg;
-			if (pass_star)
-				BOTH(format, size, prec, v);
-			else
-				BOTH(format, size, v);
-		} else if (len == 1) {
-			long v = (long)arg;
-			if (pass_star)
-				BOTH(format, size, prec, v);
-			else
-				BOTH(format, size, v);
-		} else if (len == 2) {
-			long long v = (long long)arg;
-			if (pass_star)
-				BOTH(format, size, prec, v);
-			else
-				BOTH(format, size, v);
-		} else { /* %zd: the signed type of size_t */
-			long v = (long)arg;
-			if (pass_star)
-				BOTH(format, size, prec, v);
-			else
-				BOTH(format, size, v);
+	case 2: /* %d: each length's own type; hh and h take an int (promoted) */
+		switch (len) {
+		case 0: case 4: case 5: PASS(int); break;
+		case 1: PASS(long); break;
+		case 2: PASS(long long); break;
+		case 3: PASS(ssize_t); break;
+		case 6: PASS(intmax_t); break;
+		default: PASS(ptrdiff_t); break;
 		}
 		break;
 	default: /* %u %x */
-		if (len == 0) {
-			unsigned v = (unsigned)arg;
-			if (pass_star)
-				BOTH(format, size, prec, v);
-			else
-				BOTH(format, size, v);
-		} else if (len == 1) {
-			unsigned long v = (unsigned long)arg;
-			if (pass_star)
-				BOTH(format, size, prec, v);
-			else
-				BOTH(format, size, v);
-		} else if (len == 2) {
-			unsigned long long v = (unsigned long long)arg;
-			if (pass_star)
-				BOTH(format, size, prec, v);
-			else
-				BOTH(format, size, v);
-		} else {
-			size_t v = (size_t)arg;
-			if (pass_star)
-				BOTH(format, size, prec, v);
-			else
-				BOTH(format, size, v);
+		switch (len) {
+		case 0: case 4: case 5: PASS(unsigned); break;
+		case 1: PASS(unsigned long); break;
+		case 2: PASS(unsigned long long); break;
+		case 3: PASS(size_t); break;
+		case 6: PASS(uintmax_t); break;
+		default: PASS(ptrdiff_t); break; /* %tu reads ptrdiff_t's unsigned twin */
 		}
 		break;
 	}
+#undef PASS
 	return 13 + text_len;
 }
 

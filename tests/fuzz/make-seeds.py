@@ -107,6 +107,9 @@ FMTS = [
     fmt_record(1, 0, 4, 3, 0, 2, ord("a")) + fmt_record(5, 0, 0, 0, 0, 100, 0),
     fmt_record(2, 3, 0, 0, 0, 0, 2**63) + fmt_record(2, 2, 2 | 4, 25, 0, 255, 2**63),
     fmt_record(3, 0, 64, 0, 0, 100, 123, b"text "),
+    # hh h j t: each length read with its own type (%hhd of 0x1ff, %hu, %jd, %tx)
+    fmt_record(2, 4, 0, 0, 0, 100, 0x1ff) + fmt_record(3, 5, 4, 8, 0, 100, 0x12345),
+    fmt_record(2, 6, 2 | 4, 22, 0, 100, 2**63) + fmt_record(4, 7, 0, 0, 0, 100, 2**64 - 2),
 ]
 
 

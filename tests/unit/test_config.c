@@ -168,6 +168,46 @@ static void test_ambiguous_environment(void)
 	CHECK(parse_with(&c, &e, ENV("FOO", "FOO=1", "FOO=2"), ARGV("capinit", "true")) == 0);
 }
 
+/* A CAPINIT_ name in another case is a typo that would leave the
+ * capabilities in place: exit 2 naming the spelling to use (issue 18). */
+static void test_case_variants(void)
+{
+	static const char *const cases[][2] = {
+		{"capinit_cap_drop=ALL", "capinit_cap_drop: capinit's variables are spelled in "
+					 "capitals: use CAPINIT_CAP_DROP"},
+		{"Capinit_User=app", "Capinit_User: capinit's variables are spelled in capitals: use "
+				     "CAPINIT_USER"},
+		{"CAPINIT_cap_drop=ALL", "use CAPINIT_CAP_DROP"},
+		{"Capinit_Cap_Drop=ALL", "use CAPINIT_CAP_DROP"},
+		{"capinit_whatever=1", "use CAPINIT_WHATEVER"},
+		{"capinit_cap_drop", "use CAPINIT_CAP_DROP"}, /* without '=' too */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config c;
+		struct config_error e;
+		char *env[] = {"PATH=/bin", (char *)cases[i][0], NULL};
+		CHECK(parse_with(&c, &e, env, ARGV("capinit", "true")) == -1);
+		CHECK(e.status == 2 && !e.raw);
+		CHECK_CONTAINS(e.msg, cases[i][1]);
+		CHECK(strchr(e.msg, '\n') == NULL);
+	}
+	/* A long name is cut in the message, never overflows. */
+	struct config c;
+	struct config_error e;
+	char *long_env[] = {"capinit_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=1",
+			    NULL};
+	CHECK(parse_with(&c, &e, long_env, ARGV("capinit", "true")) == -1);
+	CHECK_CONTAINS(e.msg, "use CAPINIT_XXXX");
+	CHECK_CONTAINS(e.msg, "...");
+	/* Under every name, and the capitals still work; other names that only
+	 * contain the word are the app's. */
+	CHECK(parse_with(&c, &e, ENV("capinit_cap_drop=ALL"), ARGV("tini", "--", "true")) == -1);
+	CHECK(e.status == 2);
+	CHECK(parse_with(&c, &e, ENV("CAPINIT_CAP_DROP=ALL", "MY_CAPINIT_X=1", "CAPINITX=1"),
+			 ARGV("capinit", "true")) == 0 &&
+	      c.drop_all);
+}
+
 static void test_personalities(void)
 {
 	struct config c;
@@ -263,6 +303,7 @@ static void test_child_env(void)
 int main(void)
 {
 	test_ambiguous_environment();
+	test_case_variants();
 	test_defaults();
 	test_spec_from_env_and_flags();
 	test_bad_input();

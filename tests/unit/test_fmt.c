@@ -2,6 +2,9 @@
 #include "fmt.h"
 
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "check.h"
 
@@ -28,6 +31,26 @@ static void test_conversions(void)
 	SAME("%c%c %%", 'a', '-');
 	SAME("%5d|%-5d|%05u", 42, 42, 7u);
 	SAME("%s", "");
+}
+
+/* Every length modifier reads its argument with the argument's own type
+ * (issue 18: 'z' was read as a long long, which on armv7 misread every
+ * later argument). A string after each checks the va_list stayed in step;
+ * tests/release/run.sh runs this file on every release architecture. */
+static void test_length_modifiers(void)
+{
+	SAME("%hhu %hhd %hhx|%s", (unsigned char)200, (signed char)-5, (unsigned char)0xab, "next");
+	SAME("%hu %hd %hx|%s", (unsigned short)65535, (short)-300, (unsigned short)0xbeef, "next");
+	SAME("%lu %ld %lx|%s", ULONG_MAX, LONG_MIN, 0xfeedul, "next");
+	SAME("%llu %lld %llx|%s", ULLONG_MAX, LLONG_MIN, 0x123456789abcull, "next");
+	SAME("%zu %zd %zx|%s", SIZE_MAX, (ssize_t)-7, (size_t)0x1234, "next");
+	SAME("%jd %ju %jx|%s", INTMAX_MIN, UINTMAX_MAX, (uintmax_t)0xabc, "next");
+	SAME("%td %tu|%s", (ptrdiff_t)-42, (ptrdiff_t)42, "next");
+	/* The probe's progress line, as it is formatted. */
+	SAME("probe trial %zu (%s): %s in %s s", (size_t)3, "remove", "CHOWN", "0.012");
+	SAME("%zu %d %zu %s %llu %hhu %s", (size_t)1, -2, (size_t)3, "four", 5ull,
+	     (unsigned char)6, "seven");
+	SAME("%05zu|%-6hd|%.3jd|%8tx", (size_t)9, (short)-3, (intmax_t)7, (ptrdiff_t)255);
 }
 
 /* Found by the fmt fuzzer: the '0' flag's zeros go after the sign, and an
@@ -62,6 +85,7 @@ static void test_truncation(void)
 int main(void)
 {
 	test_conversions();
+	test_length_modifiers();
 	test_zero_padding_and_precision();
 	test_truncation();
 	return check_report("test_fmt");

@@ -47,8 +47,12 @@ static void test_versions(void)
 	persona_version(PERSONALITY_DUMB_INIT, "0.2.0", "abc", buf, sizeof buf);
 	CHECK(strncmp(buf, "dumb-init v1.2.5 ", 17) == 0);
 	CHECK_CONTAINS(buf, "capinit 0.2.0");
+	/* Under its own name: honest, and Docker reads the commit from it
+	 * (init-path pointing at the binary itself). */
 	persona_version(PERSONALITY_CAPINIT, "0.2.0", "abc", buf, sizeof buf);
-	CHECK(strcmp(buf, "capinit 0.2.0 (commit abc)\n") == 0);
+	CHECK(strcmp(buf, "capinit 0.2.0 - git.abc\n") == 0);
+	CHECK(docker_parses(buf, v, sizeof v, c, sizeof c));
+	CHECK(strcmp(c, "abc") == 0);
 	/* A short buffer truncates, never overflows. */
 	CHECK(persona_version(PERSONALITY_TINI, "0.2.0", "abc", buf, 8) == 7 && strlen(buf) == 7);
 }
@@ -89,6 +93,16 @@ static void test_usage_errors(void)
 	CHECK(strcmp(buf, "Usage: -r option takes <signum>:<signum>, where <signum> is between 1 "
 			  "and 31.\nThis option can be specified multiple times.\n"
 			  "Use --help for full usage.\n") == 0);
+	/* The text is printed raw, so argv's bytes are escaped in it: a
+	 * control byte cannot drive the terminal or forge a line. */
+	CHECK(persona_usage_error(PERSONALITY_DUMB_INIT, USAGE_UNKNOWN_LONG, "x\x1b[2J\nforged", buf,
+				  sizeof buf));
+	CHECK(strcmp(buf, "dumb-init: unrecognized option '--x\\x1b[2J\\x0aforged'\n") == 0);
+	CHECK(persona_usage_error(PERSONALITY_DUMB_INIT, USAGE_UNKNOWN_SHORT, "\x07", buf, sizeof buf));
+	CHECK(strcmp(buf, "dumb-init: invalid option -- '\\x07'\n") == 0);
+	CHECK(persona_usage_error(PERSONALITY_DUMB_INIT, USAGE_UNKNOWN_LONG, "\xff\x80", buf,
+				  sizeof buf));
+	CHECK(strcmp(buf, "dumb-init: unrecognized option '--\\xff\\x80'\n") == 0);
 }
 
 static void test_defaults(void)

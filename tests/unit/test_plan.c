@@ -423,8 +423,54 @@ static void test_ptrace_flags(void)
 	CHECK(!p.app_can_ptrace_init);
 }
 
+/* CAP_SYS_ADMIN reads the non-dumpable PID 1's /proc/1/environ: the same
+ * two flags as SYS_PTRACE (issue 18). */
+static void test_sys_admin_flags(void)
+{
+	struct runtime rt = docker_root();
+	rt.permitted |= B(CAP_SYS_ADMIN);
+	rt.bounding |= B(CAP_SYS_ADMIN);
+	struct plan p;
+	char err[512];
+	struct config c = spec("ALL", "SYS_ADMIN");
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.app_can_read_init && p.sys_admin_added);
+	c = spec("CHOWN", NULL);
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.app_can_read_init && !p.sys_admin_added);
+	c = spec("ALL", "KILL");
+	CHECK(plan_make(&c, NULL, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.app_can_read_init && !p.sys_admin_added);
+}
+
+/* A named user that /etc/passwd maps to uid 0 (app:x:0:0) is flagged; a
+ * number, or "root" itself, says what it is. */
+static void test_named_user_is_root(void)
+{
+	struct runtime rt = docker_root();
+	struct plan p;
+	char err[512];
+	struct user_ids ids = {.uid = 0, .gid = 0, .ngroups = 1, .groups = {0}};
+	struct config c = spec(NULL, NULL);
+	c.user = (struct id_spec){.set = true, .name = "app"};
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == 0);
+	CHECK(p.named_user_is_root);
+	c.user = (struct id_spec){.set = true, .name = "root"};
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.named_user_is_root);
+	c.user = (struct id_spec){.set = true, .numeric = true, .id = 0};
+	CHECK(plan_make(&c, &ids, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.named_user_is_root);
+	struct user_ids app = app_user();
+	c.user = (struct id_spec){.set = true, .name = "app"};
+	CHECK(plan_make(&c, &app, &rt, &p, err, sizeof err) == 0);
+	CHECK(!p.named_user_is_root);
+}
+
 int main(void)
 {
+	test_sys_admin_flags();
+	test_named_user_is_root();
 	test_mixed_ids();
 	test_securebits();
 	test_already_the_user();
