@@ -77,9 +77,19 @@ build/unit/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(PURE_SRCS) $
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
-test-unit: $(UNIT_TESTS)
+# Exhaustive sweeps too long for the sanitizers (millions of simulated
+# searches): the same pure modules, optimized, nothing else changed.
+SWEEP_CFLAGS := -std=gnu11 -O2 $(WARN) -Iinit
+build/unit/sweep_%: tests/unit/sweep_%.c $(wildcard tests/unit/*.h) $(PURE_SRCS) $(HDRS) | build
+	mkdir -p build/unit
+	cc $(SWEEP_CFLAGS) $< $(PURE_SRCS) -lcap -o $@
+
+UNIT_SWEEPS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/sweep_*.c))
+
+test-unit: $(UNIT_TESTS) $(UNIT_SWEEPS)
 	@set -e; for t in $(UNIT_TESTS); do \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t tests/unit; done
+	@set -e; for t in $(UNIT_SWEEPS); do $$t; done
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
