@@ -91,11 +91,14 @@ unsigned probe_search_bound(int k, int n)
 {
 	if (n < 0 || n > 64 || k < 0 || k > n)
 		return 0;
-	/* C(n, k) exactly: C(64, 32) < 2^63, and each step's product stays
-	 * below 2^64 (C(n, i) · (n − i) < 2^64 for n ≤ 64). */
+	/* C(n, k) exactly (C(64, 32) < 2^61): C(n, i + 1) = C(n, i)·a/b with
+	 * a = n − i, b = i + 1, taken as (c/b)·a + (c mod b)·a/b, both exact
+	 * (the whole is), so nothing overflows on the way. */
 	uint64_t c = 1;
-	for (int i = 0; i < k; i++)
-		c = c * (uint64_t)(n - i) / (uint64_t)(i + 1);
+	for (int i = 0; i < k; i++) {
+		uint64_t a = (uint64_t)(n - i), b = (uint64_t)(i + 1);
+		c = c / b * a + c % b * a / b;
+	}
 	/* Trial 1 and the trial that shows the rest unneeded (2), the
 	 * information in which k of n (ceil log2 C(n, k)), and per member one
 	 * failed chunk and the rounding of its split (2k). For k = 1, 2 the
@@ -113,7 +116,7 @@ unsigned probe_search_bound(int k, int n)
  * (m, c, f) if it fails; with m = 0, k = f and the bound is B(f, n).
  * Computed once per n and kept (a memo: the tables depend on n only), so
  * the struct stays a plain value and a search costs no table work after
- * its first pass. 47905 states for n = 64; values are at most B(k, 64) ≤ 139,
+ * its first pass. 47905 states for n = 64; values are at most B(k, 64) ≤ 148,
  * and all values below 1 mean the same (no promise left), stored as 0. */
 #define ALLOW_STATES 47905
 static struct {
@@ -170,6 +173,14 @@ static void allow_compute(int n)
 			}
 		}
 	}
+}
+
+bool probe_search_promise_holds(int n)
+{
+	if (n < 0 || n > 64)
+		return false;
+	allow_compute(n);
+	return allowed(n, 0, 0) >= 1; /* trial 1 spent, every k still within */
 }
 
 /* ---- this pass ------------------------------------------------------------ */

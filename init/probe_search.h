@@ -137,6 +137,11 @@ const int *probe_removal_order(size_t *count);
  * n outside 0..64. */
 unsigned probe_search_bound(int k, int n);
 
+/* Whether the search over n candidates keeps that promise for every k and
+ * every position, as its backward induction finds (true for 0..64: the unit
+ * tests check; false outside). */
+bool probe_search_promise_holds(int n);
+
 /* candidates: the set the app could be given; repeat: re-runs of the result
  * (at least 1). */
 void probe_search_init(struct probe_search *s, capmask candidates, unsigned repeat);

@@ -88,8 +88,27 @@ static void test_bound(void)
 		CHECK(probe_search_bound(k, 41) == b41[k]);
 	}
 	CHECK(probe_search_bound(64, 64) == 130);
+	/* Against Pascal's triangle, for every k and n up to 64; every bound
+	 * fits the search's table (a byte). */
+	static uint64_t row[65];
+	for (int n = 0; n <= 64; n++) {
+		for (int k = n; k >= 1; k--)
+			row[k] += row[k - 1];
+		row[0] = 1;
+		for (int k = 0; k <= n; k++) {
+			unsigned lg = 0;
+			while (((uint64_t)1 << lg) < row[k])
+				lg++;
+			unsigned want = 2 + 2 * (unsigned)k + lg - (k == 1 || k == 2);
+			CHECK(probe_search_bound(k, n) == want);
+			CHECK(want < 256);
+		}
+	}
 	CHECK(probe_search_bound(15, 14) == 0 && probe_search_bound(0, 65) == 0 &&
 	      probe_search_bound(-1, 3) == 0);
+	for (int n = 0; n <= 64; n++)
+		CHECK(probe_search_promise_holds(n));
+	CHECK(!probe_search_promise_holds(65) && !probe_search_promise_holds(-1));
 	for (int n = 1; n <= 64; n++)
 		for (int k = 1; k <= 2 && k <= n; k++)
 			CHECK(probe_search_bound(k, n) <= 2u + (unsigned)k * (1u + (unsigned)ceil_log2((unsigned)n)));
