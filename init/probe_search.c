@@ -95,8 +95,8 @@ unsigned probe_search_bound(int k, int n)
 	 * a = n − i, b = i + 1, taken as (c/b)·a + (c mod b)·a/b, both exact
 	 * (the whole is), so nothing overflows on the way. */
 	uint64_t c = 1;
-	for (int i = 0; i < k; i++) {
-		uint64_t a = (uint64_t)(n - i), b = (uint64_t)(i + 1);
+	for (uint64_t i = 0; i < (uint64_t)k; i++) {
+		uint64_t a = (uint64_t)n - i, b = i + 1;
 		c = c / b * a + c % b * a / b;
 	}
 	/* Trial 1 and the trial that shows the rest unneeded (2), the
