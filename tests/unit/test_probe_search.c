@@ -2,8 +2,9 @@
  * flaky, non-monotone. Asserts the promise (probe_search_bound: 7 for one of
  * Docker's 14, 9 for one of 41, 12 for two of 14) for every position of the
  * needed ones wherever that is quick under the sanitizers (every subset of
- * Docker's 14, up to three of a host's 41, up to two and all-but-one of
- * every n up to 64; sweep_probe_search.c does four to six of 41), that
+ * Docker's 14, up to three of a host's 41, none to two, all but one and all
+ * of every n up to 64; sweep_probe_search.c does four to six of 41 and
+ * three of every n), that the promise holds for every n up to 64, that
  * every member of a result is shown necessary by a failed trial of exactly
  * result − member, and the trial counts of nginx's and sshd's sets. */
 #include "probe_search.h"
