@@ -1,40 +1,19 @@
 /* The probe's search against simulated apps: k of n needed, alternatives,
- * flaky, non-monotone. Asserts the SPEC's trial bounds (7 for one of
+ * flaky, non-monotone. Asserts the promise (probe_search_bound: 7 for one of
  * Docker's 14, 9 for one of 41, 12 for two of 14) for every position of the
- * needed capabilities, and that every member of a result is shown necessary
- * by a failed trial of exactly result − member. */
+ * needed ones wherever that is quick under the sanitizers (every subset of
+ * Docker's 14, up to three of a host's 41, none to two, all but one and all
+ * of every n up to 64; sweep_probe_search.c does four to six of 41 and
+ * three of every n), that the promise holds for every n up to 64, that
+ * every member of a result is shown necessary by a failed trial of exactly
+ * result − member, and the trial counts of nginx's and sshd's sets. */
 #include "probe_search.h"
 
 #include <linux/capability.h>
 #include <stdint.h>
 
 #include "check.h"
-
-#define B(c) CAPMASK_BIT(c)
-
-static const capmask docker_default =
-	B(CAP_CHOWN) | B(CAP_DAC_OVERRIDE) | B(CAP_FSETID) | B(CAP_FOWNER) | B(CAP_MKNOD) |
-	B(CAP_NET_RAW) | B(CAP_SETGID) | B(CAP_SETUID) | B(CAP_SETFCAP) | B(CAP_SETPCAP) |
-	B(CAP_NET_BIND_SERVICE) | B(CAP_SYS_CHROOT) | B(CAP_KILL) | B(CAP_AUDIT_WRITE);
-
-static const capmask all41 = ((capmask)1 << 41) - 1;
-
-/* A simulated app: does it work with `set`? `calls` counts its runs. */
-struct app {
-	bool (*works)(struct app *a, capmask set);
-	capmask need;      /* every one of these */
-	capmask either;    /* at least one of these (when not 0) */
-	capmask flaky;     /* absence noticed only on odd-numbered runs */
-	unsigned calls;
-	uint8_t table[32]; /* non-monotone: a truth table over 5 candidates */
-	int bits[5];
-};
-
-static bool needs_all(struct app *a, capmask set)
-{
-	a->calls++;
-	return (set & a->need) == a->need && (a->either == 0 || (set & a->either) != 0);
-}
+#include "probe_sim.h"
 
 /* Needs `need`; without the `flaky` ones it still works on every other run,
  * so a single trial can make a too-small set look good. */
@@ -61,60 +40,6 @@ static bool table_app(struct app *a, capmask set)
 	return a->table[table_index(a, set)] != 0;
 }
 
-struct outcome {
-	enum probe_step step;
-	capmask result;
-	unsigned search, confirm, repeat;
-	size_t n;
-	capmask sets[PROBE_MAX_TRIALS];
-	bool works[PROBE_MAX_TRIALS];
-};
-
-static struct outcome out; /* large: static */
-
-static void run(struct app *a, capmask candidates, unsigned repeat)
-{
-	static struct probe_search s;
-	probe_search_init(&s, candidates, repeat);
-	out.n = 0;
-	capmask set;
-	enum probe_kind kind;
-	while ((out.step = probe_search_next(&s, &set, &kind)) == PROBE_TRY) {
-		CHECK((set & ~candidates) == 0);
-		bool w = a->works(a, set);
-		if (out.n < PROBE_MAX_TRIALS) {
-			out.sets[out.n] = set;
-			out.works[out.n] = w;
-			out.n++;
-		}
-		probe_search_record(&s, w);
-	}
-	out.result = s.result;
-	out.search = s.trials[PROBE_KIND_SEARCH];
-	out.confirm = s.trials[PROBE_KIND_CONFIRM];
-	out.repeat = s.trials[PROBE_KIND_REPEAT];
-}
-
-static bool tried(capmask set, bool works)
-{
-	for (size_t i = 0; i < out.n; i++)
-		if (out.sets[i] == set && out.works[i] == works)
-			return true;
-	return false;
-}
-
-/* Every member shown necessary by a failed trial of exactly result − member,
- * and the result itself by a passing one. */
-static bool shown_minimal(void)
-{
-	if (!tried(out.result, true))
-		return false;
-	for (int bit = 0; bit < 64; bit++)
-		if ((out.result & B(bit)) && !tried(out.result & ~B(bit), false))
-			return false;
-	return true;
-}
-
 static int ceil_log2(unsigned n)
 {
 	int r = 0;
@@ -123,14 +48,14 @@ static int ceil_log2(unsigned n)
 	return r;
 }
 
-/* Members of `set` in ascending bit order into bits[]; returns the count. */
-static int members(capmask set, int *bits)
+/* No set run twice, the repeats of the result apart. */
+static bool no_set_run_twice(void)
 {
-	int n = 0;
-	for (int b = 0; b < 64; b++)
-		if (set & B(b))
-			bits[n++] = b;
-	return n;
+	for (size_t i = 0; i < out.n; i++)
+		for (size_t j = i + 1; j < out.n; j++)
+			if (out.sets[i] == out.sets[j] && out.sets[i] != out.result)
+				return false;
+	return true;
 }
 
 static void test_order_is_a_permutation(void)
@@ -151,69 +76,140 @@ static void test_order_is_a_permutation(void)
 	CHECK(order[n - 1] == CAP_NET_BIND_SERVICE);
 }
 
-static void test_one_needed(capmask candidates, unsigned bound)
+/* The formula, the SPEC's numbers, and never more than the rounds of the
+ * search before (2 + k·(1 + ceil(log2 n))) for k ≤ 2. */
+static void test_bound(void)
 {
-	int bits[64];
-	int n = members(candidates, bits);
-	unsigned worst = 0;
-	for (int i = 0; i < n; i++) {
-		struct app a = {.works = needs_all, .need = B(bits[i])};
-		run(&a, candidates, 2);
-		CHECK(out.step == PROBE_FOUND);
-		CHECK_EQ_U64(out.result, B(bits[i]));
-		CHECK(out.search <= bound);
-		CHECK(out.confirm == 0); /* ∅ is tried in the first round */
-		CHECK(out.repeat == 2);
-		CHECK(shown_minimal());
-		worst = out.search > worst ? out.search : worst;
+	CHECK(probe_search_bound(0, 14) == 2 && probe_search_bound(0, 0) == 2);
+	CHECK(probe_search_bound(1, 14) == 7 && probe_search_bound(1, 41) == 9);
+	CHECK(probe_search_bound(2, 14) == 12 && probe_search_bound(2, 41) == 15);
+	static const unsigned b14[] = {2, 7, 12, 17, 20, 23, 26}, b41[] = {2, 9, 15, 22, 27, 32, 37};
+	for (int k = 0; k <= 6; k++) {
+		CHECK(probe_search_bound(k, 14) == b14[k]);
+		CHECK(probe_search_bound(k, 41) == b41[k]);
 	}
-	printf("  1 of %d: at most %u search trials (bound %u, one at a time %d)\n", n, worst,
-	       bound, n + 1);
-}
-
-static void test_two_needed(capmask candidates, unsigned bound)
-{
-	int bits[64];
-	int n = members(candidates, bits);
-	unsigned worst = 0, worst_all = 0;
-	for (int i = 0; i < n; i++) {
-		for (int j = i + 1; j < n; j++) {
-			struct app a = {.works = needs_all, .need = B(bits[i]) | B(bits[j])};
-			run(&a, candidates, 2);
-			CHECK(out.step == PROBE_FOUND);
-			CHECK_EQ_U64(out.result, a.need);
-			CHECK(out.search <= bound);
-			CHECK(out.confirm <= 1);
-			CHECK(shown_minimal());
-			worst = out.search > worst ? out.search : worst;
-			unsigned all = out.search + out.confirm;
-			worst_all = all > worst_all ? all : worst_all;
+	CHECK(probe_search_bound(64, 64) == 130);
+	/* Against Pascal's triangle, for every k and n up to 64; every bound
+	 * fits the search's table (a byte). */
+	static uint64_t row[65];
+	for (int n = 0; n <= 64; n++) {
+		for (int k = n; k >= 1; k--)
+			row[k] += row[k - 1];
+		row[0] = 1;
+		for (int k = 0; k <= n; k++) {
+			unsigned lg = 0;
+			while (((uint64_t)1 << lg) < row[k])
+				lg++;
+			unsigned want = 2 + 2 * (unsigned)k + lg - (k == 1 || k == 2);
+			CHECK(probe_search_bound(k, n) == want);
+			CHECK(want < 256);
 		}
 	}
-	printf("  2 of %d: at most %u search trials (bound %u), %u with the confirming one\n", n,
-	       worst, bound, worst_all);
+	CHECK(probe_search_bound(15, 14) == 0 && probe_search_bound(0, 65) == 0 &&
+	      probe_search_bound(-1, 3) == 0);
+	for (int n = 0; n <= 64; n++)
+		CHECK(probe_search_promise_holds(n));
+	CHECK(!probe_search_promise_holds(65) && !probe_search_promise_holds(-1));
+	for (int n = 1; n <= 64; n++)
+		for (int k = 1; k <= 2 && k <= n; k++)
+			CHECK(probe_search_bound(k, n) <= 2u + (unsigned)k * (1u + (unsigned)ceil_log2((unsigned)n)));
 }
 
-/* k of n in general: 2 + k·(1 + ceil(log2 n)) search trials at most. */
-static void test_k_needed(void)
+static void check_sweep(const char *what, capmask candidates, capmask from, int k, bool print)
 {
-	static const int picks[][4] = {
-		{CAP_CHOWN, CAP_KILL, CAP_NET_RAW, -1},
-		{CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, CAP_SETUID, CAP_FOWNER},
-		{CAP_BPF, CAP_PERFMON, CAP_AUDIT_WRITE, CAP_SYS_NICE},
-	};
-	for (size_t p = 0; p < sizeof picks / sizeof picks[0]; p++) {
-		struct app a = {.works = needs_all};
-		int k = 0;
-		for (int i = 0; i < 4 && picks[p][i] >= 0; i++, k++)
-			a.need |= B(picks[p][i]);
-		run(&a, all41, 2);
-		CHECK(out.step == PROBE_FOUND);
-		CHECK_EQ_U64(out.result, a.need);
-		CHECK(out.search <= 2u + (unsigned)k * (1u + (unsigned)ceil_log2(41)));
-		CHECK(out.confirm <= (unsigned)k - 1);
-		CHECK(shown_minimal());
+	struct sweep w = sweep_all(candidates, from, k);
+	unsigned bound = probe_search_bound(k, count_bits(candidates));
+	CHECK(w.bad == 0);
+	CHECK(w.search_worst <= bound);
+	CHECK(w.confirm_worst <= (unsigned)k);
+	if (print)
+		sweep_print(what, k, &w, bound);
+}
+
+/* Every subset of Docker's 14 needed. */
+static void test_every_subset_of_14(void)
+{
+	for (int k = 0; k <= 14; k++)
+		check_sweep("Docker's 14", docker_default, docker_default, k, k <= 6);
+	/* One needed: the trial of ∅ is exact, nothing to confirm. */
+	for (int bit = 0; bit < 64; bit++) {
+		if (!(docker_default & B(bit)))
+			continue;
+		struct app a = {.works = needs_all, .need = B(bit)};
+		run(&a, docker_default, 2);
+		CHECK(out.confirm == 0 && out.repeat == 2);
+		CHECK(no_set_run_twice());
 	}
+}
+
+/* Up to three of a host's 41, every position (four to six: the sweep). */
+static void test_host(void)
+{
+	for (int k = 0; k <= 3; k++)
+		check_sweep("host's 41", all41, all41, k, true);
+	capmask all40 = all41 & ~B(CAP_SYS_RESOURCE);
+	for (int k = 0; k <= 2; k++)
+		check_sweep("host's 40", all40, all40, k, false);
+}
+
+/* The promise holds for every n (each n has its own table): none, one and
+ * two needed at every position, and all or all but one. */
+static void test_every_n(void)
+{
+	for (int n = 0; n <= 64; n++) {
+		capmask c = capmask_first(n);
+		for (int k = 0; k <= 2 && k <= n; k++)
+			check_sweep("first n", c, c, k, false);
+		if (n >= 3) {
+			check_sweep("first n", c, c, n - 1, false);
+			check_sweep("first n", c, c, n, false);
+		}
+	}
+	/* Not run twice: every pair of 41. */
+	int bits[64];
+	int n = members(all41, bits);
+	bool twice = false;
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++) {
+			struct app a = {.works = needs_all, .need = B(bits[i]) | B(bits[j])};
+			run(&a, all41, 1);
+			twice |= !no_set_run_twice();
+		}
+	CHECK(!twice);
+}
+
+static void check_app(const char *name, capmask candidates, capmask need, unsigned bound)
+{
+	struct app a = {.works = needs_all, .need = need};
+	run(&a, candidates, 2);
+	CHECK(out.step == PROBE_FOUND);
+	CHECK_EQ_U64(out.result, need);
+	CHECK(out.search <= bound);
+	CHECK((int)out.confirm <= count_bits(need));
+	CHECK(out.repeat == 2);
+	CHECK(!out.outside);
+	CHECK(shown_minimal());
+	CHECK(no_set_run_twice());
+	printf("  %s: %u search trials (asked: at most %u), %u confirming, %u repeats\n", name,
+	       out.search, bound, out.confirm, out.repeat);
+}
+
+/* Real apps' sets at their real positions in the removal order. */
+static void test_real_apps(void)
+{
+	capmask nginx4 = B(CAP_DAC_OVERRIDE) | B(CAP_SETGID) | B(CAP_SETUID) |
+			 B(CAP_NET_BIND_SERVICE);
+	capmask nginx5 = nginx4 | B(CAP_CHOWN);
+	capmask all40 = all41 & ~B(CAP_SYS_RESOURCE);
+	check_app("nginx's 5 of a host's 41", all41, nginx5, 20);
+	check_app("nginx's 5 of a host's 40", all40, nginx5, 20);
+	check_app("nginx's 4 of a host's 41", all41, nginx4, 20);
+	check_app("nginx's 4 of a host's 40", all40, nginx4, 20);
+	check_app("nginx's 5 of Docker's 14", docker_default, nginx5, probe_search_bound(5, 14));
+	/* sshd under Docker: six of the 14 (a stand-in six). */
+	capmask sshd = B(CAP_SETUID) | B(CAP_SETGID) | B(CAP_SYS_CHROOT) | B(CAP_KILL) |
+		       B(CAP_NET_BIND_SERVICE) | B(CAP_AUDIT_WRITE);
+	check_app("sshd's 6 of Docker's 14", docker_default, sshd, 22);
 }
 
 static void test_none_needed(void)
@@ -229,6 +225,7 @@ static void test_none_needed(void)
 	run(&a, 0, 1);
 	CHECK(out.step == PROBE_FOUND);
 	CHECK_EQ_U64(out.result, 0);
+	CHECK(out.search == 1);
 }
 
 static void test_never_works(void)
@@ -258,6 +255,12 @@ static void test_alternatives(void)
 		CHECK(out.step == PROBE_FOUND);
 		CHECK_EQ_U64(out.result, B(pairs[i][1]));
 		CHECK(out.search <= 9);
+		CHECK(shown_minimal());
+		/* The same with three more needed, some of them between the two. */
+		struct app b = {.works = needs_all, .either = a.either,
+				.need = B(CAP_KILL) | B(CAP_SETUID) | B(CAP_MKNOD)};
+		run(&b, all41, 1);
+		CHECK_EQ_U64(out.result, B(pairs[i][1]) | b.need);
 		CHECK(shown_minimal());
 	}
 	/* Reading a root-only file in Docker's set: DAC_OVERRIDE is there,
@@ -336,9 +339,7 @@ static void test_non_monotone(void)
 			a.table[i] = (lcg >> 16) % 3 == 0;
 		}
 		a.table[31] = 1; /* works with every candidate */
-		static struct probe_search s;
 		run(&a, cands, 1);
-		(void)s;
 		CHECK(out.step == PROBE_FOUND);
 		if (out.step != PROBE_FOUND)
 			continue;
@@ -372,11 +373,11 @@ static void test_non_monotone(void)
 int main(void)
 {
 	test_order_is_a_permutation();
-	test_one_needed(docker_default, 7);
-	test_one_needed(all41, 9);
-	test_two_needed(docker_default, 12);
-	test_two_needed(all41, 2 + 2 * (1 + ceil_log2(41)));
-	test_k_needed();
+	test_bound();
+	test_every_subset_of_14();
+	test_host();
+	test_every_n();
+	test_real_apps();
 	test_none_needed();
 	test_never_works();
 	test_alternatives();
