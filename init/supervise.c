@@ -410,14 +410,9 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	}
 	close(go[0]);
 
-	/* Also from this side, so forwarding to the group never races the
-	 * child's own setpgid (a session leader's own setsid makes it one). */
-	if (s.tty == TTY_FOREGROUND)
-		(void)setpgid(s.child, s.child);
-	/* The child keeps the caller's directory; the init, which lives as
-	 * long as the container, must not keep a mount busy (as dumb-init). */
-	if (chdir("/") != 0)
-		log_debug("chdir /: %s", strerror(errno));
+	/* The child waits for this before it may execute: nothing else comes
+	 * first (the group and the directory below are capinit's own affairs,
+	 * needed before it forwards a signal, not before the app starts). */
 	if (privilege_drop_self(plan, &rt) != 0) {
 		/* The app must not run beside a privileged PID 1: closing the
 		 * pipe unwritten makes the child exit 125 without executing. */
@@ -429,6 +424,16 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	if (write(go[1], "x", 1) != 1)
 		log_error("cannot release the child: %s", strerror(errno));
 	close(go[1]);
+	/* Also from this side, so forwarding to the group never races the
+	 * child's own setpgid (a session leader's own setsid makes it one).
+	 * Once the child has executed this fails (EACCES), its own having
+	 * made the group already. */
+	if (s.tty == TTY_FOREGROUND)
+		(void)setpgid(s.child, s.child);
+	/* The child keeps the caller's directory; the init, which lives as
+	 * long as the container, must not keep a mount busy (as dumb-init). */
+	if (chdir("/") != 0)
+		log_debug("chdir /: %s", strerror(errno));
 	log_event(&(struct event){.kind = EV_CHILD_SPAWNED, .pid = s.child,
 				  .text = cfg->command[0]});
 	privilege_finish_drop(plan, &rt);
