@@ -26,7 +26,8 @@ INSTANCE = os.path.join(TRACING, "instances", "capinit-faults")
 
 
 def build(tree, out):
-    cmd = subprocess.run(["make", "-s", "-n", "-B", "-C", tree, "build/capinit"],
+    lib = os.path.join(ROOT, "build", "libcap-musl")
+    cmd = subprocess.run(["make", "-s", "-n", "-B", "-C", tree, "build/capinit", f"LIBCAP_PREFIX={lib}"],
                          check=True, capture_output=True, text=True).stdout
     line = next(l for l in cmd.splitlines() if " -o build/capinit" in l)
     line = line.replace(" -s ", " ").replace(" -o build/capinit", f" -o {out}")
@@ -55,7 +56,10 @@ def where(syms, addr):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tree", default=ROOT)
-    ap.add_argument("--spec", action="store_true")
+    ap.add_argument("--spec", action="store_true",
+                    help="CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE CAPINIT_USER=nobody")
+    ap.add_argument("--caps", action="store_true",
+                    help="CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE, no user")
     a = ap.parse_args()
     binary = "/tmp/capinit-faults"
     build(os.path.abspath(a.tree), binary)
@@ -68,28 +72,33 @@ def main():
         subprocess.run(["mount", "-t", "tracefs", "nodev", TRACING], check=True)
     os.makedirs(INSTANCE, exist_ok=True)
     ev = os.path.join(INSTANCE, "events", "exceptions", "page_fault_user")
+    # the kernel's own faults on user memory (read(2) into a fresh buffer)
+    kev = os.path.join(INSTANCE, "events", "exceptions", "page_fault_kernel")
 
     def put(path, text):
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
 
-    put(os.path.join(ev, "filter"), 'comm == "capinit-faults" || comm == "true"')
-    put(os.path.join(ev, "enable"), "1")
+    for e in (ev, kev):
+        put(os.path.join(e, "filter"), 'comm == "capinit-faults" || comm == "true"')
+        put(os.path.join(e, "enable"), "1")
     # where the child's exec happens: its faults after it are `true`'s
     ex = os.path.join(INSTANCE, "events", "sched", "sched_process_exec")
     put(os.path.join(ex, "enable"), "1")
     put(os.path.join(INSTANCE, "trace"), "")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAPINIT_")}
+    if a.spec or a.caps:
+        env.update(CAPINIT_CAP_DROP="ALL", CAPINIT_CAP_ADD="NET_BIND_SERVICE")
     if a.spec:
-        env.update(CAPINIT_CAP_DROP="ALL", CAPINIT_CAP_ADD="NET_BIND_SERVICE", CAPINIT_USER="nobody")
+        env.update(CAPINIT_USER="nobody")
     put(os.path.join(INSTANCE, "tracing_on"), "1")
     proc = subprocess.Popen([binary, "--", true], env=env)
     proc.wait()
     put(os.path.join(INSTANCE, "tracing_on"), "0")
     with open(os.path.join(INSTANCE, "trace"), encoding="utf-8") as f:
         lines = [l for l in f if not l.startswith("#")]
-    put(os.path.join(ev, "enable"), "0")
-    put(os.path.join(ex, "enable"), "0")
+    for e in (ev, kev, ex):
+        put(os.path.join(e, "enable"), "0")
     os.rmdir(INSTANCE)
     syms = symbols(binary)
     parent = proc.pid
@@ -104,12 +113,18 @@ def main():
             if "filename=" + true in l:
                 execed.add(pid)
             continue
-        if "page_fault_user:" not in l or pid in execed:
+        kind = "page_fault_user:" if "page_fault_user:" in l else "page_fault_kernel:"
+        if kind not in l or pid in execed:
             continue
-        f = dict(kv.split("=") for kv in l.split("page_fault_user:")[1].split())
-        addr, ip, err = int(f["address"], 16), int(f["ip"], 16), int(f["error_code"], 16)
+        f = dict(kv.split("=") for kv in l.split(kind)[1].split())
+        addr, err = int(f["address"], 16), int(f["error_code"], 16)
+        if kind == "page_fault_kernel:":
+            if addr >= 0x800000000000:
+                continue  # the kernel's own memory, not the process's
+            sym_ip = (f"kernel: {f['ip'].split('+')[0]}", "")
+        else:
+            sym_ip = where(syms, int(f["ip"], 16))
         who = "P" if pid == parent else "C"
-        sym_ip = where(syms, ip)
         access = "exec" if err & 0x10 else "write" if err & 2 else "read"
         access += ", present (copy-on-write)" if err & 1 and err & 2 else ""
         if addr >= 0x7f0000000000:
