@@ -43,14 +43,15 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 CFLAGS_STATIC := -std=gnu11 -Os $(WARN) -DPROGRAM_VERSION=\"$(VERSION)\" -DPROGRAM_COMMIT=\"$(COMMIT)\" \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fstack-protector-strong -D_FORTIFY_SOURCE=2
-LDFLAGS_STATIC := -static -Wl,--gc-sections -Wl,-O1 -s
+# mk/hot-bss.ld: the C library's start-up data on one page (see the file).
+LDFLAGS_STATIC := -static -Wl,--gc-sections -Wl,-O1 -Wl,-T,mk/hot-bss.ld -s
 
 .PHONY: all deps demo test test-unit test-integration lint bench install \
 	install-links clean
 
 all: build/capinit
 
-build/capinit: $(SRCS) $(HDRS) $(LIBCAP_DEP) | build
+build/capinit: $(SRCS) $(HDRS) $(LIBCAP_DEP) mk/hot-bss.ld | build
 	$(CC_STATIC) $(CFLAGS_STATIC) $(SRCS) $(LIBCAP_FLAGS) $(LDFLAGS_STATIC) -o $@
 	@printf 'build/capinit: %s bytes, %s\n' "$$(stat -c %s $@)" \
 		"$$(file -b $@ | grep -o 'statically linked\|static-pie linked\|dynamically linked')"

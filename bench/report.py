@@ -1,9 +1,8 @@
 """Turn build/bench/raw.tsv (written by bench/run.sh) into the markdown report.
 
 raw.tsv has one "NAME<TAB>METRIC<TAB>VALUE" line per measurement; NAME is an
-init, "bare" (unshare alone), "forkexec" (a static fork-exec-wait program as
-PID 1, the start-up baseline), "capinit+caps", or "meta" for run parameters
-and the machine description.  Standard library only (runs on Debian's
+init, or "meta" for run parameters and the machine description.  Start-up
+is bench/startup.sh's, reported by bench/startup_report.py.  Standard library only (runs on Debian's
 /usr/bin/python3).  Targets are reported, never asserted.
 """
 import sys
@@ -11,7 +10,6 @@ import sys
 INITS = ["capinit", "tini", "tini-static", "dumb-init", "catatonit"]
 PEERS = INITS[1:]
 NOISE = 0.10  # a timing this close to the target is "within noise"
-FORKEXEC_TARGET = 1.05  # capinit's start-up ÷ forkexec's (issue 10)
 
 
 def load(path):
@@ -64,37 +62,12 @@ def main():
     meta = data.get("meta", {})
     idle = meta.get("idle_s", "?")
     reap_n = int(meta.get("reap_n", "0") or 0)
-    startup_only = meta.get("startup_only") == "1"
-    bare = num(data, "bare", "start_median_us")
-
-    def overhead(name):
-        v = num(data, name, "start_median_us")
-        return None if v is None or bare is None else v - bare
-
-    def per_bare(name):
-        v = num(data, name, "start_median_us")
-        return None if v is None or not bare else v / bare
-
-    forkexec = num(data, "forkexec", "start_median_us")
-
-    def per_forkexec(name):
-        v = num(data, name, "start_median_us")
-        return None if v is None or not forkexec else v / forkexec
-
     # (label, getter(name) -> value, digits, show ratio to capinit)
     rows = [
         ("binary size (bytes)", lambda n: num(data, n, "size_bytes"), 0, True),
         ("statically linked", lambda n: data.get(n, {}).get("static", "n/a"), None, False),
         ("PID 1 VmRSS (kB)", lambda n: num(data, n, "rss_kb"), 0, True),
         ("PID 1 VmHWM (kB)", lambda n: num(data, n, "hwm_kb"), 0, True),
-        ("start-up, median (µs)", lambda n: num(data, n, "start_median_us"), 0, True),
-        (f"start-up ÷ bare unshare ({fmt(bare, 0)} µs)", per_bare, 2, False),
-        ("start-up overhead over bare (µs)", overhead, 0, True),
-        (f"start-up ÷ forkexec, a static fork-exec-wait as PID 1 ({fmt(forkexec, 0)} µs)",
-         per_forkexec, 2, False),
-        ("system calls up to the child's exec (forkexec: "
-         f"{fmt(num(data, 'forkexec', 'syscalls_total'), 0)})",
-         lambda n: num(data, n, "syscalls_total"), 0, True),
         (f"idle wake-ups in {idle} s", lambda n: num(data, n, "idle_wakeups"), 0, True),
         (f"reap {reap_n:,} zombies at once, wall (ms)", lambda n: num(data, n, "reap_wall_us", 1e-3), 1, True),
         (f"reap {reap_n:,} zombies at once, PID 1 CPU (ms)", lambda n: num(data, n, "reap_cpu_us", 1e-3), 1, True),
@@ -118,23 +91,20 @@ def main():
     w(f"- machine: {meta.get('nproc', '?')} × {meta.get('cpu', '?')}, "
       f"{meta.get('mem_mb', '?')} MB RAM, {meta.get('kernel', '?')}, {meta.get('os', '?')}")
     w(f"- capinit: `{meta.get('capinit', '?')}`")
-    w(f"- parameters: start-up {meta.get('runs', '?')} interleaved runs per command; "
-      + ("" if startup_only else
-         f"idle window {idle} s; reaping {meta.get('reap_reps', '?')} × {reap_n:,} orphans "
-         f"(median; peak = max); {meta.get('signals', '?')} signals per init; ")
-      + f"took {meta.get('elapsed_s', '?')} s"
-      + (" — **quick smoke run (BENCH_QUICK=1), small samples**" if meta.get("quick") == "1" else "")
-      + (" — **start-up only (BENCH_STARTUP_ONLY=1)**" if startup_only else ""))
+    w(f"- parameters: idle window {idle} s; reaping {meta.get('reap_reps', '?')} × {reap_n:,} "
+      f"orphans (median; peak = max); {meta.get('signals', '?')} signals per init; "
+      f"took {meta.get('elapsed_s', '?')} s (start-up: bench/results-startup.md)"
+      + (" — **quick smoke run (BENCH_QUICK=1), small samples**" if meta.get("quick") == "1" else ""))
     w("")
     w("**This machine is noisy (a shared VM): absolute times move from run to run. "
       "Read the ratios — (×) is the peer's value ÷ capinit's, measured under the "
-      "same conditions, start-up runs interleaved round-robin.**")
+      "same conditions.**")
     w("")
     w("| metric | " + " | ".join(INITS) + " |")
     w("| --- | " + " | ".join("---:" for _ in INITS) + " |")
     for label, get, digits, show_ratio in rows:
         if digits is not None and all(get(n) is None for n in INITS):
-            continue  # not measured in this run (BENCH_STARTUP_ONLY)
+            continue  # not measured in this run
         base = get("capinit")
         cells = []
         for n in INITS:
@@ -147,21 +117,6 @@ def main():
                 cell += ratio(v, base)
             cells.append(cell)
         w(f"| {label} | " + " | ".join(cells) + " |")
-    caps = num(data, "capinit+caps", "start_median_us")
-    plain = num(data, "capinit", "start_median_us")
-    w("| start-up with `CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE`, "
-      "median (µs) | " + fmt(caps, 0) + (f" ({caps / plain:.2f}× without)" if caps and plain else "")
-      + " | — | — | — | — |")
-    if caps and forkexec:
-        w("| start-up with that spec ÷ forkexec | " + f"{caps / forkexec:.2f}" + " | — | — | — | — |")
-    keys = ("total", "init", "child", "prctl")
-    sc = {k: num(data, "capinit", "syscalls_" + k) for k in keys}
-    scc = {k: num(data, "capinit+caps", "syscalls_" + k) for k in keys}
-    if sc.get("total") is not None:
-        w("| capinit's system calls to the exec: parent + child (prctl) | "
-          f"{fmt(sc['init'], 0)} + {fmt(sc['child'], 0)} ({fmt(sc['prctl'], 0)})"
-          + (f"; with that spec {fmt(scc['init'], 0)} + {fmt(scc['child'], 0)} ({fmt(scc['prctl'], 0)})"
-             if scc.get("total") is not None else "") + " | — | — | — | — |")
     for pre, place in SIGNAL_PLACES:
         for key, what in (("sig1_median_us", "one CPU"), ("sig_median_us", "free")):
             v, base = num(data, "capinit-setsid", pre + key), num(data, "capinit", pre + key)
@@ -171,19 +126,12 @@ def main():
               f"{place_label(place, meta)}, {what}, median (µs) | " + fmt(v, 1)
               + (f" ({v / base:.2f}× default capinit)" if base else "") + " | — | — | — | — |")
     w("")
-    w("How each row is measured (`NS` = `unshare -fp --mount-proc --kill-child`):")
+    w("How each row is measured (`NS` = `unshare -fp --mount-proc --kill-child`; start-up, "
+      "system calls and the start-up targets: bench/results-startup.md):")
     w("")
     w("- size: of the file; static: what `file` says.")
     w("- VmRSS/VmHWM: /proc/PID/status of the init as PID 1 of `NS INIT -- sleep`, after "
       f"{idle} s idle.")
-    w("- start-up: wall time of `NS INIT -- /bin/true`, fork to wait, from a C driver, all "
-      "commands interleaved round-robin; bare = `NS /bin/true`; forkexec = `NS forkexec "
-      "/bin/true`, bench/forkexec.c, static (musl), which only forks, execs and waits: the "
-      "least any init does, so ÷ forkexec is what the rest of an init costs.")
-    w("- system calls: `strace -ff -ttt` of `NS INIT -- /bin/true`, counted by "
-      "bench/syscalls.py from the init's own execve through its child's execve of /bin/true "
-      "(included), the init and every process it forks (capinit's parent and child both), "
-      "ordered by timestamp; unshare's own calls are not counted.")
     w("- idle wake-ups: voluntary + involuntary context switches of the init while its child "
       "sleeps.")
     w("- reap at once: N orphans exit while the init is SIGSTOPped (from the host), then it "
@@ -229,7 +177,6 @@ def main():
         return (f"- {label}: {verdict} — capinit {fmt(c, digits)} {unit}, "
                 f"best peer {who} {fmt(best, digits)} {unit}")
 
-    targets_start = len(out)
     size = num(data, "capinit", "size_bytes")
     static = data.get("capinit", {}).get("static") == "yes"
     w(f"- static and ≤ 64 KiB (65,536 bytes): {yn(static and size is not None and size <= 65536)}"
@@ -238,26 +185,6 @@ def main():
     w(f"- PID 1 VmRSS ≤ 100 kB: {yn(rss is not None and rss <= 100)} — {fmt(rss, 0)} kB")
     wk = num(data, "capinit", "idle_wakeups")
     w(f"- zero idle wake-ups: {yn(wk == 0)} — {fmt(wk, 0)} in {idle} s")
-    w(timing("start-up no slower than the fastest peer", "start_median_us"))
-    ts = num(data, "tini-static", "start_median_us")
-    if plain and ts:
-        r = plain / ts
-        # An init that cost nothing would take as long as the bare unshare:
-        # that ratio is the best any init can reach on this row.
-        floor = f"; an init costing nothing would be {bare / ts:.2f}×" if bare else ""
-        w(f"- start-up ≤ 0.7 × tini-static's: {yn(r <= 0.7)} — {r:.2f}× "
-          f"({fmt(plain, 0)} vs {fmt(ts, 0)} µs; overhead over bare: "
-          f"{fmt(overhead('capinit'), 0)} vs {fmt(overhead('tini-static'), 0)} µs{floor})")
-    else:
-        w("- start-up ≤ 0.7 × tini-static's: n/a")
-    r = per_forkexec("capinit")
-    if r is not None:
-        w(f"- start-up ≤ {FORKEXEC_TARGET:.2f} × forkexec's (a static fork-exec-wait): "
-          f"{yn(r <= FORKEXEC_TARGET)} — {r:.3f}× ({fmt(plain, 0)} vs {fmt(forkexec, 0)} µs; "
-          "peers: " + ", ".join(f"{n} {per_forkexec(n):.2f}×" for n in PEERS
-                                if per_forkexec(n) is not None) + ")")
-    else:
-        w(f"- start-up ≤ {FORKEXEC_TARGET:.2f} × forkexec's: n/a")
     w(timing(f"reaping {reap_n:,} zombies no slower than any peer (wall)", "reap_wall_us", 1e-3, "ms", 1))
     w(timing("reaping a stream no costlier than any peer (PID 1 CPU)", "stream_cpu_us", 1e-3, "ms", 1))
     for pre, place in SIGNAL_PLACES:
@@ -270,9 +197,6 @@ def main():
                  pre + "sig1_p99_us", digits=1))
         w(timing(f"signal forwarding no slower than any peer ({where}, free, median)",
                  pre + "sig_median_us", digits=1))
-    if startup_only:  # only what this run measured
-        out[targets_start:] = [t for t in out[targets_start:]
-                               if "start-up" in t or "static and" in t]
     w("")
     w(f"\"within noise\": within {NOISE * 100:.0f}% of the best peer, which is less than "
       "this machine's run-to-run spread.")

@@ -14,15 +14,22 @@
  * environment only (so `capinit with a cap spec` is not charged for an
  * extra `env` exec).  Output, one line per command:
  *
- *   LABEL n=RUNS median_us=.. p10_us=.. p90_us=.. mean_us=.. fails=..
+ *   LABEL n=RUNS median_us=.. p10_us=.. p90_us=.. mean_us=.. minflt=.. fails=..
  *
- * fails counts runs whose exit status was not 0; the caller decides.
+ * minflt is the median number of minor page faults of the run (wait4's
+ * rusage: the command and every descendant it waited for), which says how
+ * much of an image a start touches; fails counts runs whose exit status was
+ * not 0; the caller decides.  With TIMEIT_SAMPLES=FILE in the environment,
+ * every run is also written there, one "LABEL ROUND MICROSECONDS MINFLT"
+ * line each, so that commands can be compared run by run (the runs of one
+ * round are next to each other in time).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +42,7 @@ struct cmd {
 	int nenv;
 	char **argv;     /* NULL-terminated (we overwrite the ';' word) */
 	double *t;       /* samples, microseconds */
+	double *flt;     /* minor page faults of each run */
 	int fails;
 };
 
@@ -62,8 +70,9 @@ static double pct(const double *v, int n, double p)
 	return v[i];
 }
 
-/* One fork/exec/wait; returns elapsed microseconds, *ok = exit status 0. */
-static double run_once(struct cmd *c, int devnull, int *ok)
+/* One fork/exec/wait; returns elapsed microseconds, *ok = exit status 0,
+ * *flt = its minor page faults. */
+static double run_once(struct cmd *c, int devnull, int *ok, double *flt)
 {
 	double t0 = now_us();
 	pid_t pid = fork();
@@ -80,10 +89,12 @@ static double run_once(struct cmd *c, int devnull, int *ok)
 		_exit(127);
 	}
 	int st;
-	while (waitpid(pid, &st, 0) < 0)
+	struct rusage ru;
+	while (wait4(pid, &st, 0, &ru) < 0)
 		;
 	double t1 = now_us();
 	*ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	*flt = (double)ru.ru_minflt;
 	return t1 - t0;
 }
 
@@ -126,7 +137,8 @@ int main(int argc, char **argv)
 		if (i < argc)
 			argv[i++] = NULL;  /* terminate this argv at the ';' */
 		c->t = calloc(runs, sizeof(double));
-		if (!c->t)
+		c->flt = calloc(runs, sizeof(double));
+		if (!c->t || !c->flt)
 			return 1;
 	}
 	if (n == 0)
@@ -139,17 +151,30 @@ int main(int argc, char **argv)
 	}
 
 	int ok;
+	double flt;
 	for (int r = 0; r < warm; r++)
 		for (int k = 0; k < n; k++)
-			run_once(&cmds[(r + k) % n], devnull, &ok);
+			run_once(&cmds[(r + k) % n], devnull, &ok, &flt);
 
+	FILE *samples = NULL;
+	const char *samples_path = getenv("TIMEIT_SAMPLES");
+	if (samples_path && !(samples = fopen(samples_path, "w"))) {
+		perror(samples_path);
+		return 1;
+	}
 	for (int r = 0; r < runs; r++)
 		for (int k = 0; k < n; k++) {
 			struct cmd *c = &cmds[(r + k) % n];
-			c->t[r] = run_once(c, devnull, &ok);
+			c->t[r] = run_once(c, devnull, &ok, &c->flt[r]);
 			if (!ok)
 				c->fails++;
+			if (samples)
+				fprintf(samples, "%s %d %.1f %.0f\n", c->label, r, c->t[r], c->flt[r]);
 		}
+	if (samples && fclose(samples) != 0) {
+		perror(samples_path);
+		return 1;
+	}
 
 	for (int k = 0; k < n; k++) {
 		struct cmd *c = &cmds[k];
@@ -157,9 +182,11 @@ int main(int argc, char **argv)
 		for (int r = 0; r < runs; r++)
 			sum += c->t[r];
 		qsort(c->t, runs, sizeof(double), cmp_double);
-		printf("%s n=%d median_us=%.1f p10_us=%.1f p90_us=%.1f mean_us=%.1f fails=%d\n",
+		qsort(c->flt, runs, sizeof(double), cmp_double);
+		printf("%s n=%d median_us=%.1f p10_us=%.1f p90_us=%.1f mean_us=%.1f minflt=%.0f "
+		       "fails=%d\n",
 		       c->label, runs, pct(c->t, runs, 50), pct(c->t, runs, 10),
-		       pct(c->t, runs, 90), sum / runs, c->fails);
+		       pct(c->t, runs, 90), sum / runs, pct(c->flt, runs, 50), c->fails);
 	}
 	return 0;
 }

@@ -127,11 +127,12 @@ static int kernel_cap_bits(void)
 	return lo;
 }
 
-int privilege_read_runtime(struct runtime *rt)
+/* max_bits: the kernel's capability count when the caller knows it already
+ * (the kernel does not change under us), 0 to ask. Not cached in a static:
+ * its first read and write would fault in a BSS page on every start. */
+static int read_runtime(struct runtime *rt, int max_bits)
 {
 	memset(rt, 0, sizeof *rt);
-	/* The kernel does not change under us: ask once per process. */
-	static int max_bits;
 	if (max_bits == 0)
 		max_bits = kernel_cap_bits();
 	rt->max_bits = max_bits > 0 && max_bits <= 64 ? max_bits : 64;
@@ -146,6 +147,8 @@ int privilege_read_runtime(struct runtime *rt)
 	rt->securebits = (unsigned)sb;
 	return 0;
 }
+
+int privilege_read_runtime(struct runtime *rt) { return read_runtime(rt, 0); }
 
 static int fail_step(const char *step)
 {
@@ -275,7 +278,7 @@ static bool ids_are(const struct runtime *now, uid_t uid, gid_t gid)
 static int verify(const struct plan *p, const struct runtime *rt)
 {
 	struct runtime now;
-	if (privilege_read_runtime(&now) != 0)
+	if (read_runtime(&now, rt->max_bits) != 0)
 		return fail_step("reading credentials back");
 	bool ok = check_mask("the bounding set", now.bounding, p->bounding) &&
 		  check_mask("the permitted set", now.permitted, p->permitted) &&

@@ -166,16 +166,26 @@ int procstatus_read(struct procstatus *out)
 	if (fd < 0)
 		return -1;
 	struct statfs fs;
-	/* Several kB at most: the kernel writes it in one read when the buffer
-	 * is large enough, and a longer file is not a status file. */
-	char buf[8192];
+	/* About 1.4 kB on a usual machine; the fields that grow with it (the
+	 * CPU and memory-node masks, 64 groups) stay well under 4 kB even with
+	 * thousands of CPUs, and a file that does not fit is refused (the
+	 * caller then asks by system calls). Not larger: this runs in both
+	 * processes on the start-up path, and every 4 kB of stack it reaches
+	 * is a page fault in each. */
+	char buf[4096];
 	ssize_t n = -1;
 	if (fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC_VALUE)
 		n = read(fd, buf, sizeof buf);
-	int saved = errno;
+	if (n < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	/* errno is left alone on success: it lives in a page the child
+	 * shares copy-on-write with the parent until it executes. */
 	close(fd);
-	errno = saved;
-	if (n <= 0 || (size_t)n >= sizeof buf)
+	if (n == 0 || (size_t)n >= sizeof buf)
 		return -1;
 	return procstatus_parse(buf, (size_t)n, out);
 }

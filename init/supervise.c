@@ -455,14 +455,9 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	close(go[0]);
 	s.report = go[1];
 
-	/* Also from this side, so forwarding to the group never races the
-	 * child's own setpgid (a session leader's own setsid makes it one). */
-	if (s.tty == TTY_FOREGROUND)
-		(void)setpgid(s.child, s.child);
-	/* The child keeps the caller's directory; the init, which lives as
-	 * long as the container, must not keep a mount busy (as dumb-init). */
-	if (chdir("/") != 0)
-		log_debug("chdir /: %s", strerror(errno));
+	/* The child waits for this before it may execute: nothing else comes
+	 * first (the group and the directory below are capinit's own affairs,
+	 * needed before it forwards a signal, not before the app starts). */
 	if (privilege_drop_self(plan, &rt) != 0) {
 		/* The app must not run beside a privileged PID 1: closing the
 		 * socket unwritten makes the child exit 125 without executing. */
@@ -474,6 +469,16 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	/* MSG_NOSIGNAL: a child that already gave up has closed its end. */
 	if (send(go[1], "x", 1, MSG_NOSIGNAL) != 1)
 		log_error("cannot release the child: %s", strerror(errno));
+	/* Also from this side, so forwarding to the group never races the
+	 * child's own setpgid (a session leader's own setsid makes it one).
+	 * Once the child has executed this fails (EACCES), its own having
+	 * made the group already. */
+	if (s.tty == TTY_FOREGROUND)
+		(void)setpgid(s.child, s.child);
+	/* The child keeps the caller's directory; the init, which lives as
+	 * long as the container, must not keep a mount busy (as dumb-init). */
+	if (chdir("/") != 0)
+		log_debug("chdir /: %s", strerror(errno));
 	log_event(&(struct event){.kind = EV_CHILD_SPAWNED, .pid = s.child,
 				  .text = cfg->command[0]});
 	privilege_finish_drop(plan, &rt);

@@ -1,7 +1,9 @@
+#define _GNU_SOURCE /* mremap */
 #include "user.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,10 +93,26 @@ static bool same_as_stdio(const struct stat *st)
 	return false;
 }
 
-int user_db_load(const char *path, char *buf, size_t cap, size_t *len, char *err,
-		 size_t errsize)
+/* Room for a file of `size` bytes and one more: a read that fills the
+ * buffer shows that the file grew. Whole pages, since mmap hands out pages. */
+static size_t room_for(size_t size)
 {
-	*len = 0;
+	size_t page = 4096;
+	return (size + 1 + page - 1) / page * page;
+}
+
+void user_db_release(struct user_db *db)
+{
+	if (db->map_size)
+		(void)munmap((void *)db->text, db->map_size);
+	db->text = NULL;
+	db->len = 0;
+	db->map_size = 0;
+}
+
+int user_db_load(const char *path, size_t max, struct user_db *db, char *err, size_t errsize)
+{
+	*db = (struct user_db){.path = path, .text = ""};
 	/* Non-blocking: a FIFO must not hang capinit before it handles signals
 	 * for the app; it is refused below anyway. */
 	int fd = raw_open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
@@ -112,21 +130,52 @@ int user_db_load(const char *path, char *buf, size_t cap, size_t *len, char *err
 		why = "not a regular file";
 	else if (same_as_stdio(&st))
 		why = "the same file as capinit's standard input or output";
-	else if ((unsigned long long)st.st_size > cap)
+	else if ((unsigned long long)st.st_size > max)
 		why = "larger than the limit of 1 MiB";
+	/* Memory sized by what the file holds, mapped only while the names are
+	 * looked up: a static buffer for the largest file allowed would sit in
+	 * every start's image. Not the file itself mapped: one truncated while
+	 * mapped would kill PID 1 with SIGBUS. */
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	if (why == NULL) {
+		cap = room_for((size_t)st.st_size);
+		buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf == MAP_FAILED) {
+			buf = NULL;
+			why = strerror(errno);
+		}
+	}
 	while (why == NULL) {
-		ssize_t n = read(fd, buf + *len, cap - *len);
+		if (len == cap) {
+			/* It grew since fstat: more room, up to the limit. */
+			size_t more = room_for(cap * 2 > max ? max : cap * 2);
+			char *moved = cap > max ? MAP_FAILED : mremap(buf, cap, more, MREMAP_MAYMOVE);
+			if (moved == MAP_FAILED) {
+				why = cap > max ? "larger than the limit of 1 MiB" : strerror(errno);
+				break;
+			}
+			buf = moved;
+			cap = more;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			why = strerror(errno);
 		else if (n == 0)
 			break;
-		else if ((*len += (size_t)n) == cap)
+		else if ((len += (size_t)n) > max)
 			why = "larger than the limit of 1 MiB"; /* it grew while we read */
 	}
 	close(fd);
+	if (buf) {
+		db->text = buf;
+		db->len = len;
+		db->map_size = cap;
+	}
 	if (why) {
+		user_db_release(db);
 		fmt_snprintf(err, errsize, "%s: %s", path, why);
 		return -1;
 	}
@@ -268,19 +317,18 @@ int user_resolve(const struct id_spec *user, const struct id_spec *group, const 
 		 const char *passwd_path, const char *group_path, struct user_ids *out,
 		 char *err, size_t errsize)
 {
-	/* Static: 2 MiB of zero pages that cost nothing until read into. */
-	static char passwd_text[USER_DB_MAX], group_text[USER_DB_MAX];
-	struct user_db passwd = {passwd_path, passwd_text, 0};
-	struct user_db groups = {group_path, group_text, 0};
+	struct user_db passwd, groups = {.map_size = 0};
 	char why[400];
-	if (user_db_load(passwd_path, passwd_text, sizeof passwd_text, &passwd.len, why,
-			 sizeof why) != 0 ||
-	    user_db_load(group_path, group_text, sizeof group_text, &groups.len, why,
-			 sizeof why) != 0) {
+	int rc = -1;
+	if (user_db_load(passwd_path, USER_DB_MAX, &passwd, why, sizeof why) != 0 ||
+	    user_db_load(group_path, USER_DB_MAX, &groups, why, sizeof why) != 0)
 		fmt_snprintf(err, errsize, "%s: cannot read the user database: %s", source, why);
-		return -1;
-	}
-	return user_resolve_text(user, group, source, &passwd, &groups, out, err, errsize);
+	else
+		rc = user_resolve_text(user, group, source, &passwd, &groups, out, err, errsize);
+	/* Nothing points into the texts any more: ids holds copies. */
+	user_db_release(&passwd);
+	user_db_release(&groups);
+	return rc;
 }
 
 static bool all_in(const gid_t *a, size_t na, const gid_t *b, size_t nb)

@@ -25,21 +25,23 @@ struct user_ids {
 
 /* The most of /etc/passwd or /etc/group capinit reads: far above any real
  * image's, and a bound on what a hostile one can make it do. */
-#define USER_DB_MAX (1024 * 1024)
+#define USER_DB_MAX ((size_t)1024 * 1024)
 
 /* One database's text, as read from `path` (named in messages). */
 struct user_db {
 	const char *path;
 	const char *text;
 	size_t len;
+	size_t map_size; /* of the mapping text lies in (user_db_load), or 0 */
 };
 
-/* Read a user database into buf (cap bytes): a missing file is an empty
- * one; anything but a regular file of at most cap bytes, or one that is
- * capinit's stdin/stdout/stderr, is an error. Never blocks on a FIFO or
- * device. Returns 0, or -1 with the path and the reason in err. */
-int user_db_load(const char *path, char *buf, size_t cap, size_t *len, char *err,
-		 size_t errsize);
+/* Read a user database into memory mapped for it and sized by the file
+ * (user_db_release gives it back): a missing file is an empty one; anything
+ * but a regular file of at most max bytes, or one that is capinit's
+ * stdin/stdout/stderr, is an error. Never blocks on a FIFO or device.
+ * Returns 0, or -1 with the path and the reason in err (nothing mapped). */
+int user_db_load(const char *path, size_t max, struct user_db *db, char *err, size_t errsize);
+void user_db_release(struct user_db *db);
 
 /* USER[:GROUP] resolved against databases in memory. Pure. Returns 0, or
  * -1 with one line in err naming `source` and the token. */

@@ -98,7 +98,7 @@ build/release/commit: FORCE
 	@mkdir -p $(@D)
 	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
 
-dist/capinit-linux-%: $(SRCS) $(HDRS) build/release/%/libcap/lib/libcap.a build/release/commit
+dist/capinit-linux-%: $(SRCS) $(HDRS) mk/hot-bss.ld build/release/%/libcap/lib/libcap.a build/release/commit
 	@mkdir -p dist
 	$(release_cc_$*) $(RELEASE_CFLAGS) $(SRCS) -Ibuild/release/$*/libcap/include \
 		-Lbuild/release/$*/libcap/lib -lcap $(RELEASE_LDFLAGS) -o $@

@@ -61,8 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *pw_text = malloc(pw_len ? pw_len : 1), *gr_text = malloc(gr_len ? gr_len : 1);
 	memcpy(pw_text, pw, pw_len);
 	memcpy(gr_text, gr, gr_len);
-	struct user_db passwd = {"/etc/passwd", pw_text, pw_len};
-	struct user_db groups = {"/etc/group", gr_text, gr_len};
+	struct user_db passwd = {"/etc/passwd", pw_text, pw_len, 0};
+	struct user_db groups = {"/etc/group", gr_text, gr_len, 0};
 	struct user_ids ids;
 	char err[512];
 	int rc = user_resolve_text(&cfg.user, &cfg.group, "CAPINIT_USER", &passwd, &groups, &ids,

@@ -105,8 +105,8 @@ static void test_text_and_loading(void)
 	/* Parsing from memory: NUL bytes and overlong lines never match. */
 	static const char pw_text[] = "a:x:1:1::/a:/bin/sh\nb\0x:x:2:2::/b:/bin/sh\nc:x:3:3::/c:\n";
 	static const char gr_text[] = "g:x:9:a,c\n";
-	struct user_db pw = {"/etc/passwd", pw_text, sizeof pw_text - 1};
-	struct user_db gr = {"/etc/group", gr_text, sizeof gr_text - 1};
+	struct user_db pw = {"/etc/passwd", pw_text, sizeof pw_text - 1, 0};
+	struct user_db gr = {"/etc/group", gr_text, sizeof gr_text - 1, 0};
 	struct id_spec u = {.set = true}, g = {0};
 	struct user_ids ids;
 	char err[300];
@@ -118,21 +118,42 @@ static void test_text_and_loading(void)
 
 	/* Loading: a missing file is empty, anything but a bounded regular
 	 * file is an error that names it. */
-	char buf[64];
-	size_t len = 99;
-	CHECK(user_db_load("/nonexistent/passwd", buf, sizeof buf, &len, err, sizeof err) == 0);
-	CHECK(len == 0);
-	CHECK(user_db_load("/dev/null", buf, sizeof buf, &len, err, sizeof err) == -1);
+	struct user_db db = {.len = 99};
+	CHECK(user_db_load("/nonexistent/passwd", 64, &db, err, sizeof err) == 0);
+	CHECK(db.len == 0 && db.text != NULL && db.map_size == 0);
+	user_db_release(&db);
+	CHECK(user_db_load("/dev/null", 64, &db, err, sizeof err) == -1);
 	CHECK_CONTAINS(err, "/dev/null: not a regular file");
-	CHECK(user_db_load("/", buf, sizeof buf, &len, err, sizeof err) == -1);
+	CHECK(db.len == 0 && db.map_size == 0);
+	CHECK(user_db_load("/", 64, &db, err, sizeof err) == -1);
 	CHECK_CONTAINS(err, "not a regular file");
 	char fixture[512];
 	snprintf(fixture, sizeof fixture, "%s/fixtures/passwd", dir);
-	CHECK(user_db_load(fixture, buf, sizeof buf, &len, err, sizeof err) == -1);
+	CHECK(user_db_load(fixture, 64, &db, err, sizeof err) == -1);
 	CHECK_CONTAINS(err, "larger than the limit");
-	static char big[USER_DB_MAX];
-	CHECK(user_db_load(fixture, big, sizeof big, &len, err, sizeof err) == 0);
-	CHECK(len > 64 && memchr(big, '\n', len) != NULL);
+	CHECK(db.map_size == 0);
+	CHECK(user_db_load(fixture, USER_DB_MAX, &db, err, sizeof err) == 0);
+	CHECK(db.len > 64 && memchr(db.text, '\n', db.len) != NULL);
+	/* Sized by the file: whole pages, with room to see it grow. */
+	CHECK(db.map_size > db.len && db.map_size % 4096 == 0 && db.map_size - db.len <= 4096);
+	user_db_release(&db);
+	CHECK(db.map_size == 0 && db.len == 0);
+}
+
+/* A file that is not a passwd file, but whose size the loader must not
+ * trust (it reports 0 bytes and holds more): the buffer grows to hold it,
+ * up to the limit. */
+static void test_load_grows(void)
+{
+	char err[300];
+	struct user_db db;
+	CHECK(user_db_load("/proc/self/maps", USER_DB_MAX, &db, err, sizeof err) == 0);
+	CHECK(db.len > 0 && memchr(db.text, '\n', db.len) != NULL);
+	user_db_release(&db);
+	/* ... and past the limit it is refused, whatever fstat said. */
+	CHECK(user_db_load("/proc/self/maps", 16, &db, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "larger than the limit");
+	CHECK(db.map_size == 0);
 }
 
 int main(int argc, char **argv)
@@ -144,5 +165,6 @@ int main(int argc, char **argv)
 	test_numeric_user();
 	test_unknown();
 	test_text_and_loading();
+	test_load_grows();
 	return check_report("test_user");
 }
