@@ -44,7 +44,7 @@ CFLAGS_STATIC := -std=gnu11 -Os $(WARN) -DPROGRAM_VERSION=\"$(VERSION)\" -DPROGR
 	-fno-unwind-tables -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDFLAGS_STATIC := -static -Wl,--gc-sections -Wl,-O1 -s
 
-.PHONY: all deps demo test test-unit test-integration lint bench install \
+.PHONY: all deps demo test test-unit test-integration test-daemons lint bench install \
 	install-links clean
 
 all: build/capinit
@@ -88,6 +88,10 @@ lint:
 
 test-integration: build/capinit
 	$(PYTHON) -m pytest -q tests/integration
+
+# Real Debian daemons (scripts/install-daemon-deps.sh); the stage's quick set.
+test-daemons: build/capinit
+	$(PYTHON) -m pytest -q tests/daemons -m "not slow and not search"
 
 test: test-unit lint test-integration
 

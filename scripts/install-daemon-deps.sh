@@ -18,6 +18,8 @@ packages=(
     iputils-ping                # ping: cap_net_raw=ep as a file capability
     curl                        # the HTTP client of the nginx/apache2 oracles
     procps                      # pgrep -u www-data: the privilege-drop oracle
+    iproute2                    # ip link set lo up in each run's network namespace
+    python3-pytest python3-pytest-timeout python3-jsonschema  # the suite; --probe-json against its schema
 )
 # The DNS oracle is tests/daemons/dnsq.py (a 40-line query over UDP), not
 # dig: bind9-dnsutils would pull in bind9's libraries for one query.

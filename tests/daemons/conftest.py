@@ -56,3 +56,12 @@ def truth(lab):
                               f"the expectation {daemonlib.spell(caps)} is not minimal here")
         return caps
     return get
+
+
+def pytest_terminal_summary(terminalreporter):
+    if daemonlib.PROBE_NOTES:
+        terminalreporter.section("capinit probe runs (trials, seconds)")
+        for n in daemonlib.PROBE_NOTES:
+            terminalreporter.write_line(
+                f"{n['daemon']:10} {n['state']:6} {n['what']:60} exit {n['exit']}  "
+                f"{n['trials']:3} trials  {n['seconds']:6.1f} s")

@@ -503,14 +503,27 @@ class Lab:
                 ["unshare", "-mn", "--propagation", "private", "-f", "--kill-child", "--",
                  "/bin/bash", "-c", script],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=_die_with_parent)
+        t0 = time.monotonic()
         try:
             rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
             rc = None
+        self.last_probe_seconds = time.monotonic() - t0
         return rc, Path(f"{base}.out").read_text(errors="replace"), \
             Path(f"{base}.err").read_text(errors="replace")
+
+
+    def note_probe(self, daemon, state, what, rc, trials, stderr):
+        """Remember a probe's numbers for the session's summary (and
+        docs/daemons.md)."""
+        PROBE_NOTES.append({"daemon": daemon, "state": state, "what": what, "exit": rc,
+                            "trials": trials, "seconds": round(self.last_probe_seconds, 1)})
+
+
+# Every probe run of the session: printed at its end by conftest.py.
+PROBE_NOTES = []
 
 
 class Running:
@@ -539,7 +552,9 @@ class Running:
         if pid is None:
             return None
         try:
-            return subprocess.run(["nsenter", "-t", str(pid), "-n", "-m", "--"] + argv,
+            # Its net, mount and PID namespaces: the client sees what a
+            # process of the container sees (/proc included).
+            return subprocess.run(["nsenter", "-t", str(pid), "-n", "-m", "-p", "--"] + argv,
                                   stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                   timeout=timeout)
         except subprocess.TimeoutExpired:
