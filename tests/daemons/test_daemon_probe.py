@@ -39,8 +39,8 @@ def test_probe(lab, truth, daemon, state):
     assert rc == 0, f"capinit --probe exited {rc}\n{err[-3000:]}\n{out[-2000:]}"
     data = P.parse_json(out)
     P.validate(data)
-    if "runner" in data:
-        assert data["runner"] == "sandbox", data["runner"]
+    if "runner" in data:  # root as PID 1 with SYS_ADMIN: trials are sandboxed
+        assert "sandbox" in str(data["runner"]), data["runner"]
     printed = L.capset(data["needed"])
     print(f"{daemon} {state}: {L.spell(printed)} in {ntrials} trials")
     if state == "first" and daemon in ("nginx", "chronyd", "apache2"):
