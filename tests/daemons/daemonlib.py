@@ -362,7 +362,6 @@ class Lab:
                 _copy_shape(m, dst)  # the state directory as the package made it
             else:
                 dst.mkdir()
-                st = os.stat(m)
                 os.chown(dst, 0, 0)
                 os.chmod(dst, 0o1777 if m == "/tmp" else 0o755)
         for p in COMMON_SEED + tuple(d.seed):

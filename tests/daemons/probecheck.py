@@ -2,9 +2,7 @@
 it to ordinary runs."""
 import json
 import re
-from pathlib import Path
 
-import pytest
 
 import daemonlib as L
 

@@ -3,7 +3,6 @@ capinit with CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=S, judged by a real
 client. These are the answers the probe tests hold --probe to.
 """
 import os
-from pathlib import Path
 
 import pytest
 
