@@ -46,7 +46,7 @@ CFLAGS_STATIC := -std=gnu11 -Os $(WARN) -DPROGRAM_VERSION=\"$(VERSION)\" -DPROGR
 # mk/hot-bss.ld: the C library's start-up data on one page (see the file).
 LDFLAGS_STATIC := -static -Wl,--gc-sections -Wl,-O1 -Wl,-T,mk/hot-bss.ld -s
 
-.PHONY: all deps demo test test-unit test-integration lint bench install \
+.PHONY: all deps demo test test-unit test-integration test-daemons lint bench install \
 	install-links clean
 
 all: build/capinit
@@ -116,6 +116,10 @@ lint:
 
 test-integration: build/capinit
 	$(PYTHON) -m pytest -q tests/integration
+
+# Real Debian daemons (scripts/install-daemon-deps.sh); the stage's quick set.
+test-daemons: build/capinit
+	$(PYTHON) -m pytest -q tests/daemons -m "not slow and not search"
 
 test: test-unit lint test-integration
 

@@ -21,6 +21,16 @@ stage lint make lint
 # Debian's pytest, run by the system interpreter (python3 on PATH may be
 # another one without pytest).
 stage integration /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration
+# Real Debian daemons (nginx, apache2, chronyd, sshd, dnsmasq, ping) from a
+# container's first start: the ground truth by ordinary runs, and --probe /
+# --probe-verify held to it. The quick cases only (about 4 minutes on 2
+# cores); `-m "not search"` runs every probe, `-m search` finds the ground
+# truth from scratch (tests/daemons/conftest.py).
+daemons() {
+    scripts/install-daemon-deps.sh
+    /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/daemons -m "not slow and not search"
+}
+stage daemons daemons
 stage fuzz scripts/fuzz.sh 10
 stage upstream make test-upstream
 stage release make release-deps test-release
