@@ -460,10 +460,20 @@ int probe_main(const struct config *cfg, const struct user_ids *ids, const struc
 	res.port = cfg->probe_port;
 	res.udp = cfg->probe_udp;
 	res.check = cfg->probe_check;
-	if (cfg->probe_json)
+	if (cfg->probe_json) {
 		probe_report_json(&out, &res);
-	else
+		/* A machine reads stdout; a person running it reads stderr. */
+		char names[512];
+		capmask_format(res.not_needed, ",", names, sizeof names);
+		if (res.outcome == PROBE_OUT_NONE || res.outcome == PROBE_OUT_UNSTABLE)
+			log_error("probe: no result: %s", res.why);
+		else if (res.outcome == PROBE_OUT_INSUFFICIENT)
+			log_error("probe: the set does not work: %s", res.why);
+		else if (res.outcome == PROBE_OUT_NOT_MINIMAL)
+			log_error("probe: not needed: %s", names);
+	} else {
 		probe_report_text(&out, &res);
+	}
 	if (out_flush(&out) != 0)
 		return 125;
 	return exit_status(&res);

@@ -150,7 +150,10 @@ static void trial_set(struct sbuf *s, const struct probe_trial *t, capmask base,
 	char names[96];
 	struct sbuf n;
 	sb_init(&n, names, sizeof names);
-	bool without = base && removed && !added;
+	/* Whichever is shorter to read: what the trial removes, or what it
+	 * keeps ("with NET_BIND_SERVICE", not 39 names removed). */
+	int keeps = count_bits(t->set);
+	bool without = base && removed && !added && count_bits(removed) <= (keeps > 3 ? keeps : 3);
 	capmask shown = without ? removed : t->set;
 	sb_caps(&n, shown, ",");
 	sb_puts(s, without ? "without " : "with ");

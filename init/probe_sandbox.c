@@ -267,9 +267,16 @@ static int sandbox_stop(struct probe_ctx *ctx, struct probe_live *live, char *er
 	(void)err;
 	(void)errsize;
 	if (live->main > 0 && live->aux == 0) {
-		/* The namespace's end: every process of the trial goes with it. */
+		/* The namespace's end: every process of the trial goes with it.
+		 * The trial init's own end waits until every process of its
+		 * namespace is reaped, and one of them can be capinit's child
+		 * (a check whose go-between died, re-parented to capinit as
+		 * PID 1): so reap whatever ends, not the trial init alone. */
 		(void)kill(live->main, SIGKILL);
-		(void)waitpid(live->main, NULL, 0);
+		pid_t r;
+		while ((r = waitpid(-1, NULL, 0)) != live->main)
+			if (r < 0 && errno != EINTR)
+				break;
 		live->aux = 1;
 	}
 	return 0;
