@@ -21,7 +21,7 @@ HDRS := $(wildcard init/*.h)
 # The pure modules: unit-tested with the host compiler under sanitizers.
 PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c init/log.c init/procstatus.c \
 	init/fmt.c init/decimal.c init/probe_search.c init/probe_tcp.c init/personality.c \
-	init/probe_trial.c init/escape.c
+	init/probe_trial.c init/escape.c init/probe_engine_args.c
 
 # On a musl system with libcap-static (Alpine) the system's libcap is used;
 # elsewhere musl-gcc and our own musl build of libcap.
