@@ -18,3 +18,11 @@ engine-table: build/capinit build/engine/probe
 	rm -f build/engine/stops.jsonl
 	$(PYTHON) -m pytest -p no:cacheprovider -q tests/engine/test_signals.py -k test_stop
 	$(PYTHON) tests/engine/stop_table.py docs/engines.md
+
+# The engine runner alone (init/probe_engine.c) under a minimal loop of its
+# own: tests/engine/test_probe_engine_runner.py drives it against both
+# engines (tests/engine/driver/engine_driver.c says how).
+build/engine/engine-driver: tests/engine/driver/engine_driver.c $(SRCS) $(HDRS) $(LIBCAP_DEP) | build
+	mkdir -p build/engine
+	$(CC_STATIC) $(CFLAGS_STATIC) -Iinit $< $(filter-out init/main.c,$(SRCS)) $(LIBCAP_FLAGS) \
+		$(LDFLAGS_STATIC) -o $@
