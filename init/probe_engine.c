@@ -19,7 +19,6 @@
  * probed port at the container's address, and the check command on the
  * host with the container's name in CAPINIT_PROBE_CONTAINER. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -32,7 +31,6 @@
 #include <unistd.h>
 
 #include "fmt.h"
-#include "log.h"
 #include "privilege.h"
 #include "probe_engine_args.h"
 #include "probe_runner.h"
@@ -68,14 +66,13 @@ static struct engine {
 	/* The trial's address for the port oracle; for --network=host and
 	 * container:X known from the start. */
 	bool fixed_addr, addr_known;
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-	char addr_text[64];
+	struct sockaddr_in addr;
+	char addr_text[16];
 	unsigned udp_tries;
 	long long udp_last;
 	pid_t client;     /* the running trial's client, 0: reaped */
 	bool client_done; /* it ended by itself */
-} eng = {.watchdog_fd = -1};
+} eng; /* zero-initialised: no bytes in the binary */
 
 static long long now_us(void)
 {
@@ -99,158 +96,83 @@ static int status_code(int st)
 /* ---- running the engine's client ------------------------------------- */
 
 /* In a child just forked: a session of its own (no terminal, no Ctrl-C),
- * stdin /dev/null, stdout to out_fd and stderr to err_fd (-1: /dev/null),
- * capinit's original signal mask, then the client through PATH. */
+ * stdin /dev/null, stdout and stderr to out_fd (-1: /dev/null), capinit's
+ * original signal mask, then the client through PATH. */
 __attribute__((noreturn)) static void exec_client(const struct probe_ctx *ctx, char *const *argv,
-						   int out_fd, int err_fd)
+						   int out_fd)
 {
 	(void)setsid();
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0)
-		(void)dup2(null, STDIN_FILENO);
-	(void)dup2(out_fd >= 0 ? out_fd : null, STDOUT_FILENO);
-	(void)dup2(err_fd >= 0 ? err_fd : null, STDERR_FILENO);
+	if (out_fd < 0)
+		out_fd = null;
+	(void)dup2(null, STDIN_FILENO);
+	(void)dup2(out_fd, STDOUT_FILENO);
+	(void)dup2(out_fd, STDERR_FILENO);
 	(void)ksig_setmask(ctx->original);
-	if (argv[0] == NULL)
-		_exit(127);
-	execvpe(argv[0], argv, ctx->child_env);
+	if (argv[0] != NULL)
+		execvpe(argv[0], argv, ctx->child_env);
 	char msg[300];
-	int n = fmt_snprintf(msg, sizeof msg, "capinit: cannot execute '%s': %s\n", argv[0],
-			     strerror(errno));
-	(void)!write(STDERR_FILENO, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+	size_t n = (size_t)fmt_snprintf(msg, sizeof msg, "capinit: cannot execute %s: %s\n",
+					argv[0], strerror(errno));
+	(void)!write(STDERR_FILENO, msg, n < sizeof msg ? n : sizeof msg - 1);
 	_exit(127);
 }
 
-/* The last non-empty line of text[0..len), cut to fit `size`. */
-static void last_line(const char *text, size_t len, char *out, size_t size)
-{
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-		len--;
-	size_t start = len;
-	while (start > 0 && text[start - 1] != '\n')
-		start--;
-	fmt_snprintf(out, size, "%.*s", (int)(len - start), text + start);
-}
-
-/* Runs an engine command to its end (bounded): its stdout into out[0..cap)
- * (*len; cap when it did not fit), the last line of its stderr into errline.
- * Returns its exit status as a shell's (N, 128+S), or -1 (err). */
+/* Runs an engine command to its end, bounded: its output (stdout and
+ * stderr: the inspect parsers skip what is not theirs) into out[0..cap),
+ * *len (cap: it did not fit). Returns its exit status as a shell's (N,
+ * 128+S), or -1 (it could not run, or did not end in time). */
 static int run_helper(const struct probe_ctx *ctx, char *const *argv, char *out, size_t cap,
-		      size_t *len, char *errline, size_t errsize)
+		      size_t *len)
 {
-	int po[2] = {-1, -1}, pe[2] = {-1, -1};
-	if ((out != NULL && pipe2(po, O_CLOEXEC) != 0) || pipe2(pe, O_CLOEXEC) != 0) {
-		fmt_snprintf(errline, errsize, "pipe: %s", strerror(errno));
-		if (po[0] >= 0) {
-			close(po[0]);
-			close(po[1]);
-		}
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
 		return -1;
-	}
 	pid_t pid = fork();
 	if (pid == 0)
-		exec_client(ctx, argv, po[1], pe[1]);
-	if (po[1] >= 0)
-		close(po[1]);
-	close(pe[1]);
-	if (pid < 0) {
-		fmt_snprintf(errline, errsize, "fork: %s", strerror(errno));
-		if (po[0] >= 0)
-			close(po[0]);
-		close(pe[0]);
-		return -1;
-	}
-	char errbuf[1024];
-	size_t errlen = 0, outlen = 0;
+		exec_client(ctx, argv, p[1]);
+	close(p[1]);
+	size_t n = 0;
+	bool ok = pid > 0;
 	long long deadline = now_us() + HELPER_TIMEOUT_US;
-	int fds[2] = {po[0], pe[0]};
-	bool timed_out = false;
-	while (fds[0] >= 0 || fds[1] >= 0) {
-		struct pollfd pfd[2];
-		nfds_t n = 0;
-		for (int i = 0; i < 2; i++)
-			if (fds[i] >= 0)
-				pfd[n++] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+	while (ok) {
+		struct pollfd pfd = {.fd = p[0], .events = POLLIN};
 		long long left = deadline - now_us();
-		if (left <= 0) {
-			timed_out = true;
+		char chunk[512];
+		ssize_t got = 0;
+		if (left <= 0 || poll(&pfd, 1, (int)(left / 1000) + 1) == 0)
+			ok = false;
+		else if ((got = read(p[0], chunk, sizeof chunk)) == 0)
 			break;
-		}
-		if (poll(pfd, n, (int)((left + 999) / 1000)) < 0 && errno != EINTR)
-			break;
-		for (nfds_t k = 0; k < n; k++) {
-			if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			bool is_out = pfd[k].fd == fds[0];
-			char chunk[4096];
-			ssize_t got = read(pfd[k].fd, chunk, sizeof chunk);
-			if (got <= 0) {
-				close(pfd[k].fd);
-				fds[is_out ? 0 : 1] = -1;
-				continue;
-			}
-			if (is_out && out != NULL) {
-				size_t room = cap - outlen;
-				size_t take = (size_t)got < room ? (size_t)got : room;
-				memcpy(out + outlen, chunk, take);
-				outlen += take;
-			} else if (!is_out) {
-				/* Keep the tail: the last line explains. */
-				if ((size_t)got >= sizeof errbuf) {
-					memcpy(errbuf, chunk + got - sizeof errbuf, sizeof errbuf);
-					errlen = sizeof errbuf;
-				} else {
-					if (errlen + (size_t)got > sizeof errbuf) {
-						size_t drop = errlen + (size_t)got - sizeof errbuf;
-						memmove(errbuf, errbuf + drop, errlen - drop);
-						errlen -= drop;
-					}
-					memcpy(errbuf + errlen, chunk, (size_t)got);
-					errlen += (size_t)got;
-				}
-			}
+		if (got > 0 && n < cap) {
+			size_t take = (size_t)got < cap - n ? (size_t)got : cap - n;
+			memcpy(out + n, chunk, take);
+			n += take;
 		}
 	}
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	close(p[0]);
 	int st = 0;
-	for (;;) {
-		pid_t r = waitpid(pid, &st, timed_out ? 0 : WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			break;
-		if (r == 0 && now_us() >= deadline) {
-			timed_out = true;
+	if (pid > 0) {
+		if (!ok)
 			(void)kill(pid, SIGKILL);
-		} else if (r == 0) {
-			sleep_us(2000);
-		}
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
 	}
 	if (len != NULL)
-		*len = outlen;
-	if (timed_out) {
-		(void)kill(pid, SIGKILL);
-		fmt_snprintf(errline, errsize, "'%s %s' did not end within %lld s", argv[0], argv[1],
-			     HELPER_TIMEOUT_US / 1000000);
-		return -1;
-	}
-	last_line(errbuf, errlen, errline, errsize);
-	return status_code(st);
+		*len = n;
+	return ok ? status_code(st) : -1;
 }
 
 /* `ENGINE rm -f NAME` (Podman: -t 0, or it waits 10 s for the stop
  * signal first). Its exit status: 0 removed, else not there (yet). */
 static int remove_container(const struct probe_ctx *ctx, const char *name)
 {
-	char *argv[] = {ctx->cfg->command[0], "rm", "-f", NULL, NULL, NULL, NULL};
-	size_t n = 3;
-	if (eng.cmd.podman) {
-		argv[n++] = "-t";
-		argv[n++] = "0";
+	char *argv[] = {ctx->cfg->command[0], "rm", "-f", "-t", "0", (char *)name, NULL};
+	if (!eng.cmd.podman) {
+		argv[3] = (char *)name;
+		argv[4] = NULL;
 	}
-	argv[n] = (char *)name;
-	char line[256];
-	return run_helper(ctx, argv, NULL, 0, NULL, line, sizeof line);
+	return run_helper(ctx, argv, NULL, 0, NULL);
 }
 
 /* ---- the watchdog --------------------------------------------------- */
@@ -365,188 +287,180 @@ static int start_watchdog(const struct probe_ctx *ctx, char *err, size_t errsize
 
 /* ---- addresses ------------------------------------------------------ */
 
-static bool set_addr(const char *text)
+/* A dotted IPv4 address (the engines' bridges and networks give one; an
+ * IPv6-only network is not supported by the port oracle). */
+static bool set_addr(const char *text, size_t len)
 {
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&eng.addr;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&eng.addr;
-	memset(&eng.addr, 0, sizeof eng.addr);
-	if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		eng.addr_len = sizeof *v4;
-	} else if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		eng.addr_len = sizeof *v6;
-	} else {
-		return false;
+	uint32_t a = 0;
+	unsigned parts = 0, v = 0, digits = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && text[i] >= '0' && text[i] <= '9' && digits < 3) {
+			v = v * 10 + (unsigned)(text[i] - '0');
+			digits++;
+		} else if ((i == len || text[i] == '.') && digits && v < 256 && parts < 4) {
+			a = a << 8 | v;
+			parts++;
+			v = digits = 0;
+		} else {
+			return false;
+		}
 	}
-	fmt_snprintf(eng.addr_text, sizeof eng.addr_text, "%s", text);
+	if (parts != 4)
+		return false;
+	memset(&eng.addr, 0, sizeof eng.addr);
+	eng.addr.sin_family = AF_INET;
+	eng.addr.sin_addr.s_addr = htonl(a);
+	fmt_snprintf(eng.addr_text, sizeof eng.addr_text, "%.*s", (int)len, text);
 	eng.addr_known = true;
 	return true;
 }
 
-/* The container's address on its networks (IPv4 first), as a client on
- * this host reaches it; false while it has none (not started yet). */
+/* The container's IPv4 address on its networks, as a client on this host
+ * reaches it; false while it has none (not started yet). */
 static bool inspect_address(const struct probe_ctx *ctx, const char *container)
 {
-	static char format[] = "{{range .NetworkSettings.Networks}}{{.IPAddress}} "
-			       "{{.GlobalIPv6Address}}\n{{end}}";
+	static char format[] = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}";
 	char *argv[] = {ctx->cfg->command[0], "container", "inspect", "--format", format,
 			(char *)container, NULL};
-	char out[1024], line[256];
+	char out[512];
 	size_t len;
-	if (run_helper(ctx, argv, out, sizeof out - 1, &len, line, sizeof line) != 0)
+	if (run_helper(ctx, argv, out, sizeof out, &len) != 0)
 		return false;
-	out[len] = '\0';
-	char v6[64] = "";
-	for (char *tok = out; *tok;) {
-		size_t n = strcspn(tok, " \n");
-		char word[64];
-		if (n > 0 && n < sizeof word) {
-			memcpy(word, tok, n);
-			word[n] = '\0';
-			struct in_addr a4;
-			struct in6_addr a6;
-			if (inet_pton(AF_INET, word, &a4) == 1)
-				return set_addr(word);
-			if (v6[0] == '\0' && inet_pton(AF_INET6, word, &a6) == 1)
-				memcpy(v6, word, n + 1);
-		}
-		tok += n;
-		if (*tok)
-			tok++;
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+		while (i + n < len && out[i + n] != ' ' && out[i + n] != '\n')
+			n++;
+		if (n > 0 && set_addr(out + i, n))
+			return true;
+		i += n + 1;
 	}
-	return v6[0] != '\0' && set_addr(v6);
+	return false;
 }
 
 /* ---- the runner ----------------------------------------------------- */
 
-static int engine_setup(struct probe_ctx *ctx, int *status, char *err, size_t errsize)
+/* The image once: its entrypoint, ENV and USER. One that is not here is
+ * not pulled: every trial must run the same image. */
+static int inspect_image(const struct probe_ctx *ctx, char *err, size_t errsize)
+{
+	static char text[65536];
+	char *const *argv = ctx->cfg->command;
+	char *image = argv[eng.cmd.image];
+	char *inspect[] = {argv[0], "image", "inspect", "--format", ENGINE_IMAGE_FORMAT, image,
+			   NULL};
+	size_t len;
+	int rc = run_helper(ctx, inspect, text, sizeof text - 1, &len);
+	text[len] = '\0';
+	if (rc != 0 || len == sizeof text - 1) {
+		/* The client's last line says why. */
+		while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+			text[--len] = '\0';
+		const char *why = strrchr(text, '\n');
+		fmt_snprintf(err, errsize, "--probe: cannot inspect the image %s: %.200s (trials never "
+					   "pull: pull or build it first)",
+			     image, rc == 0 ? "output too long" : why ? why + 1 : text);
+		return -1;
+	}
+	return engine_image_parse(&eng.img, text, len, err, errsize);
+}
+
+/* The port oracle's address where it is known before trial 1 (the host's
+ * stack, another container's), and that nothing answers there yet. */
+static int port_setup(const struct probe_ctx *ctx, int *status, char *err, size_t errsize)
 {
 	const struct config *cfg = ctx->cfg;
 	*status = 2;
-	/* capinit's own spec and user are for a command it runs itself. */
-	if (cfg->user.set) {
-		fmt_snprintf(err, errsize,
-			     "%s: trials through an engine run as the container does: use %s run "
-			     "--user, or the image's CAPINIT_USER",
-			     cfg->user_source, cfg->command[0]);
+	if (eng.cmd.net == ENGINE_NET_NONE || eng.cmd.net == ENGINE_NET_SHARED) {
+		fmt_snprintf(err, errsize, "--probe-port: the container's network has no address "
+					   "here (--network none, ns: or --pod): use --probe-check");
 		return -1;
 	}
-	if (cfg->drop_set || cfg->add_set) {
-		fmt_snprintf(err, errsize,
-			     "%s: through an engine the candidates come from the command line's "
-			     "--cap-add/--cap-drop (or --probe-candidates), not capinit's own spec",
-			     cfg->drop_set ? cfg->drop_source : cfg->add_source);
+	if (eng.cmd.net == ENGINE_NET_HOST)
+		eng.fixed_addr = set_addr("127.0.0.1", 9);
+	else if (eng.cmd.net == ENGINE_NET_CONTAINER)
+		eng.fixed_addr = inspect_address(ctx, eng.cmd.net_value);
+	if (eng.cmd.net == ENGINE_NET_CONTAINER && !eng.fixed_addr) {
+		fmt_snprintf(err, errsize, "--probe-port: container %s has no address here",
+			     eng.cmd.net_value);
 		return -1;
 	}
+	if (eng.fixed_addr && !cfg->probe_udp) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		eng.addr.sin_port = htons((uint16_t)cfg->probe_port);
+		bool taken = fd >= 0 &&
+			     connect(fd, (struct sockaddr *)&eng.addr, sizeof eng.addr) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (taken) {
+			fmt_snprintf(err, errsize, "--probe-port: %s:%u answers before trial 1",
+				     eng.addr_text, cfg->probe_port);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* What the output says of where trials ran: the engine, and the two
+ * sysctls as forced (or as the user set them). */
+static void fill_facts(struct probe_facts *f)
+{
+	bool port_forced = eng.plan.force_sysctls && !eng.cmd.sysctl_port_given;
+	bool ping_forced = eng.plan.force_sysctls && !eng.cmd.sysctl_ping_given;
+	f->runtime = eng.cmd.engine;
+	f->pid1 = f->file_caps = false;
+	f->command_path[0] = '\0';
+	f->no_new_privs = eng.plan.nnp;
+	f->securebits = 0;
+	f->sysctls_forced = port_forced && ping_forced;
+	f->port_start = port_forced ? 1024 : eng.cmd.sysctl_port_given ? (int)eng.cmd.sysctl_port : -1;
+	f->ping_known = ping_forced;
+	f->ping_lo = 1;
+	f->ping_hi = 0;
+}
+
+static int engine_setup(struct probe_ctx *ctx, int *status, char *err, size_t errsize)
+{
+	const struct config *cfg = ctx->cfg;
 	char *const *argv = cfg->command;
+	*status = 2;
+	memset(&eng, 0, sizeof eng);
+	eng.watchdog_fd = -1;
+	/* capinit's own spec and user are for a command it runs itself. */
+	if (cfg->user.set || cfg->drop_set || cfg->add_set) {
+		fmt_snprintf(err, errsize, "%s: not for trials through an engine (the command "
+					   "line's --user, --cap-add, --cap-drop and the image say it)",
+			     cfg->user.set ? cfg->user_source
+			     : cfg->drop_set ? cfg->drop_source : cfg->add_source);
+		return -1;
+	}
 	size_t argc = 0;
 	while (argv[argc] != NULL)
 		argc++;
 	if (engine_cmd_parse(&eng.cmd, argv, argc, err, errsize) != 0)
 		return -1;
-	if (cfg->probe_port &&
-	    (eng.cmd.net == ENGINE_NET_NONE || eng.cmd.net == ENGINE_NET_SHARED)) {
-		fmt_snprintf(err, errsize,
-			     "--probe-port: the container's network (%s) has no address a client "
-			     "on this host reaches: probe it on the engine's network, or with "
-			     "--probe-check",
-			     eng.cmd.net == ENGINE_NET_NONE ? "none" : "another's");
-		return -1;
-	}
-
-	/* The image once: its entrypoint, ENV and USER. Not found here is
-	 * not pulled: every trial must run the same image. */
 	*status = 125;
-	static char text[65536];
-	size_t len;
-	char line[256];
-	char *inspect[] = {argv[0], "image", "inspect", "--format", ENGINE_IMAGE_FORMAT,
-			   argv[eng.cmd.image], NULL};
-	int rc = run_helper(ctx, inspect, text, sizeof text, &len, line, sizeof line);
-	if (rc != 0) {
-		fmt_snprintf(err, errsize,
-			     "--probe: cannot inspect the image '%s' (%s %s): %s (pull or build "
-			     "it first: trials never pull)",
-			     argv[eng.cmd.image], argv[0], rc < 0 ? "failed" : "image inspect",
-			     line[0] ? line : "no reason given");
-		return -1;
-	}
-	if (len == sizeof text) {
-		fmt_snprintf(err, errsize, "--probe: the image's inspect output is over %zu bytes",
-			     sizeof text);
-		return -1;
-	}
-	if (engine_image_parse(&eng.img, text, len, err, errsize) != 0)
+	if (inspect_image(ctx, err, errsize) != 0)
 		return -1;
 	/* What the engine can grant: the kernel's capabilities, within this
 	 * host's bounding set (runc fails on one outside it). */
-	capmask all = capmask_first(ctx->rt ? ctx->rt->max_bits : capset_known_bits());
-	if (ctx->rt && ctx->rt->bounding)
-		all &= ctx->rt->bounding;
+	capmask all = capmask_first(ctx->rt->max_bits) & ctx->rt->bounding;
 	*status = 2;
 	if (engine_plan_make(&eng.cmd, &eng.img, argv, all, &eng.plan, ctx->target, err,
 			     errsize) != 0)
 		return -1;
-
+	if (cfg->probe_port && port_setup(ctx, status, err, errsize) != 0)
+		return -1;
+	if (ctx->facts != NULL)
+		fill_facts(ctx->facts);
 	*status = 125;
-	if (cfg->probe_port && eng.cmd.net == ENGINE_NET_HOST) {
-		eng.fixed_addr = set_addr("127.0.0.1");
-	} else if (cfg->probe_port && eng.cmd.net == ENGINE_NET_CONTAINER) {
-		eng.fixed_addr = inspect_address(ctx, eng.cmd.net_value);
-		if (!eng.fixed_addr) {
-			fmt_snprintf(err, errsize,
-				     "--probe-port: container '%s' (--network=container:%s) has no "
-				     "address here",
-				     eng.cmd.net_value, eng.cmd.net_value);
-			return -1;
-		}
-	}
-	if (eng.fixed_addr && !cfg->probe_udp) {
-		/* The host's stack: the port must be free before trial 1. */
-		int fd = socket(eng.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		bool taken = fd >= 0 && connect(fd, (struct sockaddr *)&eng.addr, eng.addr_len) ==
-						   0;
-		if (fd >= 0)
-			close(fd);
-		if (taken) {
-			*status = 2;
-			fmt_snprintf(err, errsize,
-				     "--probe-port: %s port %u already answers before trial 1, so "
-				     "it could not tell a trial that listens from one that does not",
-				     eng.addr_text, cfg->probe_port);
-			return -1;
-		}
-	}
-
-	struct probe_facts *f = ctx->facts;
-	if (f != NULL) {
-		f->runtime = eng.cmd.engine;
-		f->pid1 = false;
-		f->file_caps = false;
-		f->command_path[0] = '\0';
-		f->no_new_privs = eng.plan.nnp;
-		f->securebits = 0;
-		bool port_forced = eng.plan.force_sysctls && !eng.cmd.sysctl_port_given;
-		bool ping_forced = eng.plan.force_sysctls && !eng.cmd.sysctl_ping_given;
-		f->sysctls_forced = port_forced && ping_forced;
-		f->port_start = port_forced ? 1024 : eng.cmd.sysctl_port_given ? (int)eng.cmd.sysctl_port
-					     : -1;
-		f->ping_known = ping_forced;
-		f->ping_lo = 1;
-		f->ping_hi = 0;
-	}
-
 	if (cfg->probe_check) {
 		/* The check's credentials: capinit's uid, no capability (the
 		 * bounding set emptied too, so a root uid gains nothing at
 		 * execve), no_new_privs. */
-		struct config tc = *cfg;
-		tc.drop_set = tc.drop_all = tc.add_set = true;
-		tc.drop = tc.add = 0;
+		static struct config tc;
+		tc = *cfg;
+		tc.drop_set = tc.drop_all = tc.add_set = tc.no_new_privs = true;
 		tc.drop_source = tc.add_source = "--probe-check";
-		tc.no_new_privs = true;
-		tc.user.set = tc.group.set = false;
 		if (plan_make(&tc, NULL, ctx->rt, &eng.check_plan, err, errsize) != 0)
 			return -1;
 	}
@@ -571,14 +485,6 @@ static int engine_start(struct probe_ctx *ctx, struct probe_live *live, char *er
 		fmt_snprintf(err, errsize, "--probe: the trial's command line is too long");
 		return -1;
 	}
-	if (log_get_level() >= LOG_DEBUG) {
-		char line[1024];
-		size_t used = 0;
-		for (size_t i = 0; words[i] && used + 1 < sizeof line; i++)
-			used += (size_t)fmt_snprintf(line + used, sizeof line - used, "%s%s",
-						     i ? " " : "", words[i]);
-		log_debug("probe: trial %u: %s", eng.trials, line);
-	}
 	int out[2];
 	if (pipe2(out, O_CLOEXEC) != 0) {
 		fmt_snprintf(err, errsize, "--probe: pipe: %s", strerror(errno));
@@ -591,7 +497,7 @@ static int engine_start(struct probe_ctx *ctx, struct probe_live *live, char *er
 	pending_set(live->name, true);
 	pid_t pid = fork();
 	if (pid == 0)
-		exec_client(ctx, words, out[1], out[1]);
+		exec_client(ctx, words, out[1]);
 	close(out[1]);
 	if (pid < 0) {
 		close(out[0]);
@@ -633,11 +539,11 @@ static void engine_collect(struct probe_ctx *ctx, struct probe_live *live)
 
 static int tcp_bound(void)
 {
-	int fd = socket(eng.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	int bound = 0;
-	if (connect(fd, (struct sockaddr *)&eng.addr, eng.addr_len) == 0) {
+	if (connect(fd, (struct sockaddr *)&eng.addr, sizeof eng.addr) == 0) {
 		bound = 1;
 	} else if (errno == EINPROGRESS) {
 		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
@@ -661,11 +567,11 @@ static int udp_bound(void)
 		return 0;
 	eng.udp_tries++;
 	eng.udp_last = now;
-	int fd = socket(eng.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	int bound = 0;
-	if (connect(fd, (struct sockaddr *)&eng.addr, eng.addr_len) == 0 &&
+	if (connect(fd, (struct sockaddr *)&eng.addr, sizeof eng.addr) == 0 &&
 	    send(fd, "", 0, 0) == 0) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int r = poll(&pfd, 1, PORT_WAIT_MS);
@@ -688,10 +594,7 @@ static int engine_port_bound(struct probe_ctx *ctx, struct probe_live *live)
 	 * container does). */
 	if (!eng.addr_known && !inspect_address(ctx, live->name))
 		return 0;
-	if (eng.addr.ss_family == AF_INET)
-		((struct sockaddr_in *)&eng.addr)->sin_port = htons((uint16_t)cfg->probe_port);
-	else
-		((struct sockaddr_in6 *)&eng.addr)->sin6_port = htons((uint16_t)cfg->probe_port);
+	eng.addr.sin_port = htons((uint16_t)cfg->probe_port);
 	return cfg->probe_udp ? udp_bound() : tcp_bound();
 }
 

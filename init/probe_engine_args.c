@@ -14,57 +14,47 @@
  * additions). Any flag not here is taken to have a value unless written
  * --flag=value: a boolean unknown to this table then swallows IMAGE, and
  * the image inspect that follows fails naming it, never a wrong trial. */
-static const char *const bool_flags[] = {
-	"detach", "disable-content-trust", "env-host", "help", "http-proxy", "init",
-	"interactive", "no-healthcheck", "no-hosts", "no-hostname", "oom-kill-disable",
-	"passwd", "privileged", "publish-all", "quiet", "read-only", "read-only-tmpfs",
-	"read-write-tmpfs", "replace", "rm", "rmi", "rootfs", "sig-proxy", "tls-verify",
-	"tty", "unsetenv-all", "use-api-socket",
-};
+static const char bool_flags[] =
+	"detach disable-content-trust env-host help http-proxy init interactive no-healthcheck "
+	"no-hosts no-hostname oom-kill-disable passwd privileged publish-all quiet read-only "
+	"read-only-tmpfs read-write-tmpfs replace rm rmi rootfs sig-proxy tls-verify tty "
+	"unsetenv-all use-api-socket";
 
-/* Short flags by their long name; those without a value first. */
-static const struct {
-	char letter;
-	const char *name;
-} shorts[] = {
-	{'d', "detach"}, {'i', "interactive"}, {'t', "tty"}, {'P', "publish-all"},
-	{'q', "quiet"},  {'a', "attach"},      {'c', "cpu-shares"}, {'e', "env"},
-	{'h', "hostname"}, {'l', "label"},     {'m', "memory"}, {'p', "publish"},
-	{'u', "user"},   {'v', "volume"},      {'w', "workdir"},
-};
-
-static bool is_bool_flag(const char *name)
+/* `word` (its first len bytes) is one of the space-separated `list`. */
+static bool in_words(const char *list, const char *word, size_t len)
 {
-	for (size_t i = 0; i < sizeof bool_flags / sizeof bool_flags[0]; i++)
-		if (strcmp(bool_flags[i], name) == 0)
+	for (const char *p = list; len > 0 && *p != '\0';) {
+		size_t n = strcspn(p, " ");
+		if (n == len && strncmp(p, word, len) == 0)
 			return true;
+		p += n + (p[n] == ' ');
+	}
 	return false;
 }
 
+static bool is_bool_flag(const char *name)
+{
+	return in_words(bool_flags, name, strlen(name));
+}
+
+/* The short flags that matter here by their long name (the first five
+ * take no value); any other letter takes one. */
+static const char short_letters[] = "ditPqeu";
+static const char *const short_names[] = {"detach", "interactive", "tty", "publish-all",
+					  "quiet", "env", "user"};
+
 static const char *short_name(char letter)
 {
-	for (size_t i = 0; i < sizeof shorts / sizeof shorts[0]; i++)
-		if (shorts[i].letter == letter)
-			return shorts[i].name;
-	return NULL;
+	const char *hit = letter ? strchr(short_letters, letter) : NULL;
+	return hit ? short_names[hit - short_letters] : NULL;
 }
 
 /* Go's strconv.ParseBool, which both CLIs use for --flag=value. */
 static int go_bool(const char *v, bool *out)
 {
-	static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
-	static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
-	for (size_t i = 0; i < 6; i++) {
-		if (strcmp(v, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcmp(v, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
+	size_t n = strlen(v);
+	*out = in_words("1 t T true TRUE True", v, n);
+	return *out || in_words("0 f F false FALSE False", v, n) ? 0 : -1;
 }
 
 /* One flag as found: its long name (or "-x" for an unknown letter), its
@@ -82,15 +72,14 @@ struct flag {
 static int refuse(const struct engine_cmd *c, const struct flag *f, char *err, size_t errsize,
 		  const char *why)
 {
-	fmt_snprintf(err, errsize, "%s run %s: %s", c->engine, f->spelled, why);
+	fmt_snprintf(err, errsize, "%s run %s: refused for --probe: %s", c->engine, f->spelled, why);
 	return -1;
 }
 
-/* `name` (CAPINIT_X) of a -e value "CAPINIT_X=v" or "CAPINIT_X". */
-static bool env_is(const char *value, const char *name)
+/* The variable of a -e value "NAME=v" (its name n bytes long) is `name`. */
+static bool env_is(const char *value, size_t n, const char *name)
 {
-	size_t n = strlen(name);
-	return strncmp(value, name, n) == 0 && (value[n] == '=' || value[n] == '\0');
+	return strlen(name) == n && strncmp(value, name, n) == 0;
 }
 
 static int on_env(struct engine_cmd *c, const struct flag *f, char *err, size_t errsize)
@@ -98,41 +87,30 @@ static int on_env(struct engine_cmd *c, const struct flag *f, char *err, size_t 
 	const char *v = f->value;
 	if (strncmp(v, "CAPINIT_", 8) != 0)
 		return 0;
+	c->env_capinit = true;
 	const char *eq = strchr(v, '=');
-	if (strncmp(v, "CAPINIT_PROBE", 13) == 0 && (v[13] == '=' || v[13] == '_' || !v[13]))
-		return refuse(c, f, err, errsize,
-			      "a CAPINIT_PROBE variable would make every trial a probe of its "
-			      "own: give the probe's options to the capinit that runs the engine");
-	static const char *const removed[] = {"CAPINIT_CAP_DROP", "CAPINIT_CAP_ADD",
-					      "CAPINIT_USERNS"};
-	const char **slot[] = {&c->env_drop, &c->env_add, &c->env_userns};
-	for (size_t i = 0; i < 3; i++) {
-		if (!env_is(v, removed[i]))
-			continue;
+	size_t n = eq ? (size_t)(eq - v) : strlen(v);
+	if (strncmp(v, "CAPINIT_PROBE", 13) == 0)
+		return refuse(c, f, err, errsize, "each trial would be a probe itself");
+	const char **slot = env_is(v, n, "CAPINIT_CAP_DROP")       ? &c->env_drop
+			    : env_is(v, n, "CAPINIT_CAP_ADD")      ? &c->env_add
+			    : env_is(v, n, "CAPINIT_USERNS")       ? &c->env_userns
+			    : env_is(v, n, "CAPINIT_USER")         ? &c->env_user
+			    : env_is(v, n, "CAPINIT_NO_NEW_PRIVS") ? &c->env_nnp
+								   : NULL;
+	bool replaced = slot == &c->env_drop || slot == &c->env_add || slot == &c->env_userns;
+	if (replaced) {
 		/* The trial's own value is injected, so the user's word goes. */
-		if (eq == NULL)
+		if (eq == NULL || f->shared_word)
 			return refuse(c, f, err, errsize,
-				      "give the variable's value here (NAME=VALUE): the trials "
-				      "replace it with their own");
-		if (f->shared_word)
-			return refuse(c, f, err, errsize,
-				      "write this -e as a word of its own: the trials replace "
-				      "the variable with their own");
+				      "trials replace it: give its value, in a word of its own");
 		for (size_t w = f->word; w < f->word + f->words; w++)
 			c->skip[w] = 1;
-		*slot[i] = eq + 1;
-		c->env_capinit = true;
-		return 0;
 	}
-	c->env_capinit = true;
 	/* Without =VALUE the engine copies capinit's own variable, and COMMAND
 	 * runs without CAPINIT_* ones: nothing is set. */
-	if (eq == NULL)
-		return 0;
-	if (env_is(v, "CAPINIT_USER"))
-		c->env_user = eq + 1;
-	else if (env_is(v, "CAPINIT_NO_NEW_PRIVS"))
-		c->env_nnp = eq + 1;
+	if (slot != NULL && eq != NULL)
+		*slot = eq + 1;
 	return 0;
 }
 
@@ -203,98 +181,62 @@ static int on_cap(struct engine_cmd *c, const struct flag *f, bool add, char *er
 	return 0;
 }
 
-/* A boolean flag: its value, true when written bare. */
-static int flag_bool(const struct engine_cmd *c, const struct flag *f, bool *on, char *err,
-		     size_t errsize)
-{
-	*on = true;
-	if (f->has_value && go_bool(f->value, on) != 0) {
-		fmt_snprintf(err, errsize, "%s run %s: '%s' is not a boolean", c->engine, f->spelled,
-			     f->value);
-		return -1;
-	}
-	return 0;
-}
+/* What would make trials differ from each other or hang: refused unless
+ * the value is one of `allowed` (a boolean: false). */
+static const struct {
+	const char *name, *allowed, *why;
+} refused[] = {
+	{"detach", NULL, "trials run attached: capinit sees the container end through its client"},
+	{"tty", NULL, "trials run without a terminal (stdin /dev/null)"},
+	{"privileged", NULL, "a privileged container has every capability: probe with --cap-add=ALL"},
+	{"rmi", NULL, "the image would be gone after trial 1"},
+	{"rootfs", NULL, "trials run an image"},
+	{"help", NULL, "trials would print the help"},
+	{"name", NULL, "capinit names each trial's container, to remove it on every way out"},
+	{"cidfile", NULL, "trial 1's file would fail trial 2"},
+	{"restart", "no", "a trial restarted is no first start"},
+	{"pull", "missing never", "every trial must run the same image: pull it first"},
+};
 
 static int on_flag(struct engine_cmd *c, const struct flag *f, char *err, size_t errsize)
 {
-	const char *n = f->name;
-	bool on;
-	if (is_bool_flag(n)) {
-		if (flag_bool(c, f, &on, err, errsize) != 0)
-			return -1;
-		if (strcmp(n, "rm") == 0) {
-			/* Every trial is --rm; the user's own (=false too) goes. */
-			if (f->shared_word)
-				return refuse(c, f, err, errsize, "write --rm as a word of its own");
-			c->skip[f->word] = 1;
-			return 0;
-		}
-		if (!on)
-			return 0;
-		if (strcmp(n, "detach") == 0)
-			return refuse(c, f, err, errsize,
-				      "trials run attached, so that capinit sees the container "
-				      "end: leave -d/--detach out");
-		if (strcmp(n, "tty") == 0)
-			return refuse(c, f, err, errsize,
-				      "trials run without a terminal (stdin /dev/null, a session "
-				      "of their own), so a pseudo-terminal would not behave as "
-				      "yours does: leave -t/--tty out");
-		if (strcmp(n, "privileged") == 0)
-			return refuse(c, f, err, errsize,
-				      "a privileged container has every capability and more, "
-				      "whatever the trial grants: probe with --cap-add=ALL instead");
-		if (strcmp(n, "rmi") == 0)
-			return refuse(c, f, err, errsize,
-				      "the image would be removed after trial 1: leave --rmi out");
-		if (strcmp(n, "rootfs") == 0)
-			return refuse(c, f, err, errsize,
-				      "trials need an image to inspect: build one from the root "
-				      "file system");
-		if (strcmp(n, "help") == 0)
-			return refuse(c, f, err, errsize, "the trials would only print the help");
-		return 0;
-	}
-	if (!f->has_value) {
-		fmt_snprintf(err, errsize, "%s run %s: needs a value", c->engine, f->spelled);
+	const char *n = f->name, *v = f->value;
+	bool boolean = is_bool_flag(n), on = true;
+	if (boolean && f->has_value && go_bool(v, &on) != 0) {
+		fmt_snprintf(err, errsize, "%s run %s: '%s' is not a boolean", c->engine, f->spelled,
+			     v);
 		return -1;
 	}
-	const char *v = f->value;
-	if (strcmp(n, "name") == 0)
-		return refuse(c, f, err, errsize,
-			      "capinit names every trial's container itself (capinit-probe-PID-N), "
-			      "so that it can remove it on every way out: leave --name out");
-	if (strcmp(n, "cidfile") == 0)
-		return refuse(c, f, err, errsize,
-			      "the file trial 1 writes would make trial 2 fail: leave --cidfile out");
-	if (strcmp(n, "restart") == 0 && strcmp(v, "no") != 0)
-		return refuse(c, f, err, errsize,
-			      "a restart policy would restart a failing trial, and trials run with "
-			      "--rm: leave --restart out");
-	if (strcmp(n, "pull") == 0 && (strcmp(v, "always") == 0 || strcmp(v, "newer") == 0))
-		return refuse(c, f, err, errsize,
-			      "every trial must run the same image: pull it once, then probe "
-			      "without --pull");
-	if (strcmp(n, "cap-add") == 0 || strcmp(n, "cap-drop") == 0)
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		if (strcmp(n, refused[i].name) == 0 && (boolean ? on : !in_words(refused[i].allowed ? refused[i].allowed : "", v, strlen(v))))
+			return refuse(c, f, err, errsize, refused[i].why);
+	if (strcmp(n, "rm") == 0) {
+		/* Every trial is --rm; the user's own (=false too) goes. */
+		if (f->shared_word)
+			return refuse(c, f, err, errsize, "write --rm as a word of its own");
+		c->skip[f->word] = 1;
+	} else if (boolean) {
+		return 0;
+	} else if (strcmp(n, "cap-add") == 0 || strcmp(n, "cap-drop") == 0) {
 		return on_cap(c, f, n[4] == 'a', err, errsize);
-	if (strcmp(n, "env") == 0)
+	} else if (strcmp(n, "env") == 0) {
 		return on_env(c, f, err, errsize);
-	if (strcmp(n, "env-file") == 0)
+	} else if (strcmp(n, "env-file") == 0) {
 		c->env_file = true;
-	else if (strcmp(n, "user") == 0)
+	} else if (strcmp(n, "user") == 0) {
 		c->user = v;
-	else if (strcmp(n, "entrypoint") == 0) {
+	} else if (strcmp(n, "entrypoint") == 0) {
 		c->entrypoint_given = true;
 		c->entrypoint = v;
-	} else if (strcmp(n, "network") == 0 || strcmp(n, "net") == 0)
+	} else if (strcmp(n, "network") == 0 || strcmp(n, "net") == 0) {
 		on_network(c, v);
-	else if (strcmp(n, "pod") == 0)
+	} else if (strcmp(n, "pod") == 0) {
 		c->net = ENGINE_NET_SHARED;
-	else if (strcmp(n, "sysctl") == 0)
+	} else if (strcmp(n, "sysctl") == 0) {
 		on_sysctl(c, v);
-	else if (strcmp(n, "security-opt") == 0)
+	} else if (strcmp(n, "security-opt") == 0) {
 		on_security_opt(c, v);
+	}
 	return 0;
 }
 
@@ -434,31 +376,6 @@ capmask engine_cmd_caps(const struct engine_cmd *c, capmask base, capmask all)
 
 /* ---- the image --------------------------------------------------------- */
 
-static void put_utf8(char *out, size_t cap, size_t *n, bool *cut, unsigned cp)
-{
-	char b[3];
-	size_t k;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		k = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		k = 2;
-	} else {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		k = 3;
-	}
-	if (*n + k >= cap) {
-		*cut = true;
-		return;
-	}
-	memcpy(out + *n, b, k);
-	*n += k;
-}
-
 static int hexval(char ch)
 {
 	if (ch >= '0' && ch <= '9')
@@ -471,64 +388,59 @@ static int hexval(char ch)
 }
 
 /* One JSON string (or null) making up s[0..len) into out (NUL-terminated,
- * `cut` when it did not fit). 0, or -1 when it is not one. A NUL byte
- * (\u0000) ends the value as it would end an environment string. */
+ * `cut` when it did not fit). 0, or -1 when it is not one. An escaped
+ * code point beyond ASCII (Go writes only U+2028, U+2029 and U+FFFD so,
+ * never in a value capinit reads) becomes '?'; \u0000 ends the value as
+ * a NUL ends an environment string. */
 static int json_string(const char *s, size_t len, char *out, size_t cap, bool *cut)
 {
 	size_t n = 0;
-	*cut = false;
-	out[0] = '\0';
-	if (len == 4 && memcmp(s, "null", 4) == 0)
-		return 0;
-	if (len < 2 || s[0] != '"' || s[len - 1] != '"')
-		return -1;
 	bool ended = false;
+	*cut = false;
+	if (len == 4 && memcmp(s, "null", 4) == 0)
+		len = 2; /* as "" */
+	else if (len < 2 || s[0] != '"' || s[len - 1] != '"')
+		return -1;
 	for (size_t i = 1; i + 1 < len; i++) {
-		unsigned cp = (unsigned char)s[i];
-		if (cp == '"' || cp < 0x20)
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch < 0x20)
 			return -1;
-		if (cp == '\\') {
-			if (i + 2 >= len)
+		if (ch == '\\') {
+			static const char from[] = "\"\\/bfnrtu", to[] = "\"\\/\b\f\n\r\t";
+			const char *e = i + 2 < len && s[i + 1] ? strchr(from, s[i + 1]) : NULL;
+			if (e == NULL)
 				return -1;
-			char e = s[++i];
-			static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-			const char *hit = strchr(from, e);
-			if (e == 'u') {
-				if (i + 5 >= len)
-					return -1;
-				cp = 0;
+			i++;
+			if (*e == 'u') {
+				unsigned cp = 0;
 				for (int k = 1; k <= 4; k++) {
-					int h = hexval(s[i + k]);
+					int h = i + (size_t)k + 1 < len ? hexval(s[i + (size_t)k]) : -1;
 					if (h < 0)
 						return -1;
 					cp = cp << 4 | (unsigned)h;
 				}
 				i += 4;
-			} else if (hit != NULL && e != '\0') {
-				cp = (unsigned char)to[hit - from];
+				ended = ended || cp == 0;
+				ch = cp < 0x80 ? (unsigned char)cp : '?';
 			} else {
-				return -1;
+				ch = (unsigned char)to[e - from];
 			}
-			if (cp == 0)
-				ended = true;
 		}
 		if (ended)
 			continue;
-		if (cp < 0x80 && n + 1 < cap)
-			out[n++] = (char)cp;
-		else if (cp < 0x80)
+		if (n + 1 >= cap)
 			*cut = true;
 		else
-			put_utf8(out, cap, &n, cut, cp);
+			out[n++] = (char)ch;
 	}
 	out[n] = '\0';
 	return 0;
 }
 
-static int too_long(char *err, size_t errsize, char letter, const char *what)
+static int too_long(char *err, size_t errsize, char letter)
 {
-	fmt_snprintf(err, errsize, "image inspect: the image's %s is longer than %d bytes (%c)",
-		     what, ENGINE_VALUE_MAX - 1, letter);
+	fmt_snprintf(err, errsize, "image inspect: a value of %c is over %d bytes", letter,
+		     ENGINE_VALUE_MAX - 1);
 	return -1;
 }
 
@@ -547,7 +459,7 @@ static int image_env(struct engine_image *img, const char *v, bool cut, char *er
 		if (strncmp(v, names[i], n) != 0)
 			continue;
 		if (cut)
-			return too_long(err, errsize, 'V', names[i]);
+			return too_long(err, errsize, 'V');
 		*has[i] = true;
 		memcpy(dst[i], v + n, strlen(v + n) + 1);
 	}
@@ -566,51 +478,36 @@ int engine_image_parse(struct engine_image *img, const char *text, size_t len, c
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - line) : len - pos;
-		pos += n + (nl != NULL);
+		pos += n + 1;
 		while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' '))
 			n--;
-		if (n == 0)
+		/* A letter of the template and a JSON string (or null); the
+		 * client's warnings, which share the pipe, are neither. */
+		const char *slot = n >= 2 && line[0] ? strchr("ECULV", line[0]) : NULL;
+		if (slot == NULL || (line[1] != '"' && (n != 5 || memcmp(line + 1, "null", 4) != 0)))
 			continue;
 		bool cut;
 		if (json_string(line + 1, n - 1, value, sizeof value, &cut) != 0) {
-			fmt_snprintf(err, errsize, "image inspect: unexpected output line '%.*s'",
-				     (int)(n > 60 ? 60 : n), line);
+			fmt_snprintf(err, errsize, "image inspect: broken line %.60s", line);
 			return -1;
 		}
 		size_t vlen = strlen(value);
-		switch (line[0]) {
-		case 'E':
-		case 'C': {
-			bool *has = line[0] == 'E' ? &img->has_entrypoint : &img->has_cmd;
-			char *dst = line[0] == 'E' ? img->entrypoint0 : img->cmd0;
-			if (*has)
-				break; /* only the first word matters */
-			if (cut || vlen >= ENGINE_VALUE_MAX)
-				return too_long(err, errsize, line[0], "program path");
-			*has = true;
-			memcpy(dst, value, vlen + 1);
-			break;
-		}
-		case 'U':
-		case 'L': {
-			char *dst = line[0] == 'U' ? img->user : img->label_caps;
-			if (cut || vlen >= ENGINE_VALUE_MAX)
-				return too_long(err, errsize, line[0],
-						line[0] == 'U' ? "USER" : "capabilities label");
-			memcpy(dst, value, vlen + 1);
-			break;
-		}
-		case 'V':
-			if (vlen >= ENGINE_VALUE_MAX)
-				cut = true;
+		cut = cut || vlen >= ENGINE_VALUE_MAX;
+		if (*slot == 'V') {
 			if (image_env(img, value, cut, err, errsize) != 0)
 				return -1;
-			break;
-		default:
-			fmt_snprintf(err, errsize, "image inspect: unexpected output line '%.*s'",
-				     (int)(n > 60 ? 60 : n), line);
-			return -1;
+			continue;
 		}
+		char *dst[] = {img->entrypoint0, img->cmd0, img->user, img->label_caps};
+		bool *has[] = {&img->has_entrypoint, &img->has_cmd, NULL, NULL};
+		size_t k = (size_t)(slot - "ECULV");
+		if (has[k] && *has[k])
+			continue; /* only a program's first word matters */
+		if (cut)
+			return too_long(err, errsize, *slot);
+		memcpy(dst[k], value, vlen + 1);
+		if (has[k])
+			*has[k] = true;
 	}
 	return 0;
 }
@@ -765,73 +662,70 @@ capmask engine_trial_grant(const struct engine_plan *p, capmask set)
 	return set | (p->capinit ? p->capinit_extra : 0);
 }
 
-/* Appends a string made of two parts to buf; NULL when it does not fit. */
-static char *make(char *buf, size_t size, size_t *used, const char *a, const char *b)
+/* The words of a trial's command line as they are made. */
+struct words {
+	char **out;
+	size_t n, max;
+	char *buf;
+	size_t used, size;
+	bool ok;
+};
+
+/* Appends the word a, or a and b joined (made in buf). */
+static void put(struct words *w, const char *a, const char *b)
 {
-	size_t need = strlen(a) + strlen(b) + 1;
-	if (*used + need > size)
-		return NULL;
-	char *s = buf + *used;
-	fmt_snprintf(s, need, "%s%s", a, b);
-	*used += need;
-	return s;
+	const char *word = a;
+	if (b != NULL) {
+		size_t need = strlen(a) + strlen(b) + 1;
+		if (w->used + need > w->size) {
+			w->ok = false;
+			return;
+		}
+		word = w->buf + w->used;
+		fmt_snprintf(w->buf + w->used, need, "%s%s", a, b);
+		w->used += need;
+	}
+	if (w->n + 1 >= w->max)
+		w->ok = false;
+	else
+		w->out[w->n++] = (char *)word;
 }
 
 size_t engine_trial_argv(const struct engine_cmd *c, const struct engine_plan *p,
 			 char *const *argv, capmask set, bool userns, const char *name,
 			 char **out, size_t outmax, char *buf, size_t bufsize)
 {
-	size_t n = 0, used = 0;
-	bool ok = true;
-#define PUT(s)                                                                                \
-	do {                                                                                  \
-		char *s_ = (char *)(s);                                                       \
-		if (s_ == NULL || n + 1 >= outmax)                                            \
-			ok = false;                                                           \
-		else                                                                          \
-			out[n++] = s_;                                                        \
-	} while (0)
-	PUT(argv[0]);
-	PUT("run");
-	PUT("--rm");
-	PUT("--name");
-	PUT(name);
-	PUT("--cap-drop=ALL");
+	struct words w = {out, 0, outmax, buf, 0, bufsize, true};
+	put(&w, argv[0], NULL);
+	put(&w, "run", NULL);
+	put(&w, "--rm", NULL);
+	put(&w, "--name=", name);
+	put(&w, "--cap-drop=ALL", NULL);
 	capmask grant = engine_trial_grant(p, set);
 	for (int bit = 0; bit < 64; bit++) {
-		if (!(grant & CAPMASK_BIT(bit)))
-			continue;
 		char cap[64];
 		capname_of_bit(bit, cap, sizeof cap);
-		PUT(make(buf, bufsize, &used, "--cap-add=", cap));
+		if (grant & CAPMASK_BIT(bit))
+			put(&w, "--cap-add=", cap);
 	}
 	if (p->capinit) {
 		char names[1024] = "";
 		if (set)
 			capmask_format(set, ",", names, sizeof names);
-		PUT("-e");
-		PUT("CAPINIT_CAP_DROP=ALL");
-		PUT("-e");
-		PUT(make(buf, bufsize, &used, "CAPINIT_CAP_ADD=", names));
+		put(&w, "--env=CAPINIT_CAP_DROP=ALL", NULL);
+		put(&w, "--env=CAPINIT_CAP_ADD=", names);
 	}
-	if (userns || c->env_userns) {
-		PUT("-e");
-		PUT(make(buf, bufsize, &used, "CAPINIT_USERNS=", userns ? "1" : c->env_userns));
-	}
-	if (p->force_sysctls && !c->sysctl_port_given) {
-		PUT("--sysctl");
-		PUT(ENGINE_PORT_SYSCTL);
-	}
-	if (p->force_sysctls && !c->sysctl_ping_given) {
-		PUT("--sysctl");
-		PUT(ENGINE_PING_SYSCTL);
-	}
+	if (userns || c->env_userns)
+		put(&w, "--env=CAPINIT_USERNS=", userns ? "1" : c->env_userns);
+	if (p->force_sysctls && !c->sysctl_port_given)
+		put(&w, "--sysctl=" ENGINE_PORT_SYSCTL, NULL);
+	if (p->force_sysctls && !c->sysctl_ping_given)
+		put(&w, "--sysctl=" ENGINE_PING_SYSCTL, NULL);
 	for (size_t i = 2; i < c->argc; i++)
 		if (i >= c->image || !c->skip[i])
-			PUT(argv[i]);
-#undef PUT
-	if (!ok)
+			put(&w, argv[i], NULL);
+	if (!w.ok)
 		return 0;
-	out[n] = NULL;
-	return n;
+	out[w.n] = NULL;
+	return w.n;
 }
