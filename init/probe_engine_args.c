@@ -182,25 +182,25 @@ static int on_cap(struct engine_cmd *c, const struct flag *f, bool add, char *er
 }
 
 /* What would make trials differ from each other or hang: refused unless
- * the value is one of `allowed` (a boolean: false). */
+ * the value is one of `allowed` (a boolean: when false). */
 static const struct {
 	const char *name, *allowed, *why;
 } refused[] = {
-	{"detach", NULL, "trials run attached: capinit sees the container end through its client"},
-	{"tty", NULL, "trials run without a terminal (stdin /dev/null)"},
-	{"privileged", NULL, "a privileged container has every capability: probe with --cap-add=ALL"},
-	{"rmi", NULL, "the image would be gone after trial 1"},
-	{"rootfs", NULL, "trials run an image"},
-	{"help", NULL, "trials would print the help"},
-	{"name", NULL, "capinit names each trial's container, to remove it on every way out"},
-	{"cidfile", NULL, "trial 1's file would fail trial 2"},
+	{"detach", "", "trials run attached: capinit sees the container end through its client"},
+	{"tty", "", "trials run without a terminal (stdin /dev/null)"},
+	{"privileged", "", "a privileged container has every capability: probe with --cap-add=ALL"},
+	{"rmi", "", "the image would be gone after trial 1"},
+	{"rootfs", "", "trials run an image"},
+	{"help", "", "trials would print the help"},
+	{"name", "", "capinit names each trial's container, to remove it on every way out"},
+	{"cidfile", "", "trial 1's file would fail trial 2"},
 	{"restart", "no", "a trial restarted is no first start"},
 	{"pull", "missing never", "every trial must run the same image: pull it first"},
 };
 
 static int on_flag(struct engine_cmd *c, const struct flag *f, char *err, size_t errsize)
 {
-	const char *n = f->name, *v = f->value;
+	const char *n = f->name, *v = f->value ? f->value : "";
 	bool boolean = is_bool_flag(n), on = true;
 	if (boolean && f->has_value && go_bool(v, &on) != 0) {
 		fmt_snprintf(err, errsize, "%s run %s: '%s' is not a boolean", c->engine, f->spelled,
@@ -208,7 +208,8 @@ static int on_flag(struct engine_cmd *c, const struct flag *f, char *err, size_t
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-		if (strcmp(n, refused[i].name) == 0 && (boolean ? on : !in_words(refused[i].allowed ? refused[i].allowed : "", v, strlen(v))))
+		if (strcmp(n, refused[i].name) == 0 &&
+		    (boolean ? on : !in_words(refused[i].allowed, v, strlen(v))))
 			return refuse(c, f, err, errsize, refused[i].why);
 	if (strcmp(n, "rm") == 0) {
 		/* Every trial is --rm; the user's own (=false too) goes. */
