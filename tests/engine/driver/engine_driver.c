@@ -5,7 +5,12 @@
  * oracles, and that no container is left on any way out.
  *
  *   engine-driver [--trial=LIST|none]... [CAPINIT FLAG]... -- docker run ... IMAGE ...
+ *   engine-driver --search [CAPINIT FLAG]... -- docker run ... IMAGE ...
  *
+ * --search runs the probe's own search (probe_search.c) over the target's
+ * candidates (or --probe-candidates) with these trials, as the probe will
+ * once its loop picks the engine runner, and prints
+ *   result needed=LIST|- search=N confirm=N repeat=N step=found|none|unstable
  * The capinit flags go through config_parse() as capinit's own would
  * (--probe is implied). Output on stdout, one line each:
  *   setup status=N ...target and facts...      (or: setup-failed status=N err=...)
@@ -32,6 +37,7 @@
 #include "log.h"
 #include "privilege.h"
 #include "probe_runner.h"
+#include "probe_search.h"
 
 static long long now(void)
 {
@@ -67,6 +73,8 @@ static void feed(int fd)
 		}
 	}
 }
+
+static bool last_works;
 
 static int run_trial(struct probe_ctx *ctx, unsigned number, capmask set, bool userns,
 		     char *err, size_t errsize)
@@ -157,6 +165,7 @@ static int run_trial(struct probe_ctx *ctx, unsigned number, capmask set, bool u
 	int code = live.app_done ? (WIFEXITED(live.app_status) ? WEXITSTATUS(live.app_status)
 							       : 128 + WTERMSIG(live.app_status))
 				 : -1;
+	last_works = works;
 	printf("trial %u name=%s set=%s works=%d why=%s exit=%d last=%s\n", number, live.name, list,
 	       works, live.stop_signal ? "stopped" : why, code, last);
 	fflush(stdout);
@@ -174,6 +183,8 @@ int main(int argc, char **argv, char **envp)
 	static bool userns[64];
 	size_t nsets = 0;
 	int first = 1;
+	bool search = argc > 1 && strcmp(argv[1], "--search") == 0;
+	first += search;
 	for (; first < argc && strncmp(argv[first], "--trial", 7) == 0 && nsets < 64; first++) {
 		const char *v = strchr(argv[first], '=');
 		userns[nsets] = strncmp(argv[first], "--trial-userns", 14) == 0;
@@ -243,6 +254,34 @@ int main(int argc, char **argv, char **envp)
 	       target.no_new_privs, facts.runtime, facts.sysctls_forced, facts.port_start);
 	fflush(stdout);
 	int rc = 0;
+	if (search) {
+		static struct probe_search ps;
+		probe_search_init(&ps, cfg.probe_candidates_given && !cfg.probe_candidates_all
+					       ? cfg.probe_candidates
+					       : target.default_candidates,
+				  cfg.probe_repeat);
+		capmask set;
+		enum probe_kind kind;
+		enum probe_step step;
+		unsigned number = 0;
+		while ((step = probe_search_next(&ps, &set, &kind)) == PROBE_TRY) {
+			int r = run_trial(&ctx, ++number, set, false, err, sizeof err);
+			if (r != 0) {
+				rc = r < 0 ? 125 : 128 + r;
+				break;
+			}
+			probe_search_record(&ps, last_works);
+		}
+		if (rc == 0) {
+			char list[1024];
+			names(ps.result, list, sizeof list);
+			printf("result needed=%s search=%u confirm=%u repeat=%u step=%s\n",
+			       step == PROBE_FOUND ? list : "-", ps.trials[PROBE_KIND_SEARCH],
+			       ps.trials[PROBE_KIND_CONFIRM], ps.trials[PROBE_KIND_REPEAT],
+			       step == PROBE_FOUND ? "found" : step == PROBE_NONE ? "none" : "unstable");
+		}
+		nsets = 0;
+	}
 	for (size_t i = 0; i < nsets; i++) {
 		int r = run_trial(&ctx, (unsigned)i + 1, sets[i], userns[i], err, sizeof err);
 		if (r < 0) {
