@@ -11,7 +11,7 @@ build/engine/probe: tests/engine/app/probe.c | build
 	mkdir -p build/engine
 	musl-gcc -std=gnu11 -Os $(WARN) -static -s $< -o $@
 
-test-engine: build/capinit build/engine/probe
+test-engine: build/capinit build/engine/probe build/engine/engine-driver
 	scripts/engine-test.sh
 
 engine-table: build/capinit build/engine/probe
