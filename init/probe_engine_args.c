@@ -716,7 +716,9 @@ size_t engine_trial_argv(const struct engine_cmd *c, const struct engine_plan *p
 		put(&w, "--env=CAPINIT_CAP_DROP=ALL", NULL);
 		put(&w, "--env=CAPINIT_CAP_ADD=", names);
 	}
-	if (userns || c->env_userns)
+	/* The user-namespace guard is capinit's: without it in the image
+	 * there is nothing to turn off. */
+	if (p->capinit && (userns || c->env_userns))
 		put(&w, "--env=CAPINIT_USERNS=", userns ? "1" : c->env_userns);
 	if (p->force_sysctls && !c->sysctl_port_given)
 		put(&w, "--sysctl=" ENGINE_PORT_SYSCTL, NULL);

@@ -407,6 +407,11 @@ static void test_trial_argv(void)
 			      sizeof out / sizeof out[0], buf, sizeof buf);
 	CHECK_CONTAINS(joined(out), "|--env=CAPINIT_CAP_ADD=NET_BIND_SERVICE|--env=CAPINIT_USERNS=1|");
 	CHECK_CONTAINS(joined(out), "--cap-add=NET_BIND_SERVICE");
+	/* No capinit in the image: no guard to turn off, no variable. */
+	CHECK(make_plan(ARGV("docker", "run", "img"), "E\"/app\"\n") == 0 && !plan.capinit);
+	n = engine_trial_argv(&cmd, &plan, ARGV("docker", "run", "img"), 0, true, "x", out,
+			      sizeof out / sizeof out[0], buf, sizeof buf);
+	CHECK(n > 0 && strstr(joined(out), "CAPINIT_") == NULL);
 	/* The user's own sysctl stays, the other is forced. */
 	a = ARGV("docker", "run", "--sysctl", "net.ipv4.ip_unprivileged_port_start=0", "img");
 	CHECK(make_plan(a, "") == 0);
