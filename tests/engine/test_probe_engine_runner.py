@@ -197,6 +197,14 @@ def test_capinit_in_the_image_gets_the_set_and_what_it_needs(engine, images):
     assert int(f["eff"], 16) == 0x400 and int(f["bnd"], 16) == 0x400, r
     assert int(fields(none["last"])["eff"], 16) == 0, r
     assert int(fields(none["last"])["bnd"], 16) == 0, r
+    # A root app under capinit: the container is granted the set alone,
+    # which capinit needs nothing beyond (its bounding set is the set).
+    r = drive(engine, ["NET_BIND_SERVICE"], [], [img, "/bin/sh", "-c", REPORT])
+    assert r.rc == 0, r
+    assert "capinit=1 switch=0 app_root=1" in r.setup, r
+    assert r.trials[0]["works"] == "1", r
+    f = fields(r.trials[0]["last"])
+    assert int(f["eff"], 16) == 0x400 and int(f["bnd"], 16) == 0x400, r
 
 
 def start_driver(eng, img, flags=()):

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "plan.h"
 
 #define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
 #define BIT(c) CAPMASK_BIT(CAP_##c)
@@ -365,6 +366,59 @@ static void test_plan_with_capinit(void)
 	CHECK_CONTAINS(err, "-e CAPINIT_CAP_DROP");
 }
 
+/* What a Docker root container granted `grant` hands its first process. */
+static struct runtime granted(capmask grant)
+{
+	struct runtime rt;
+	memset(&rt, 0, sizeof rt);
+	rt.max_bits = 41;
+	rt.permitted = rt.effective = rt.bounding = grant;
+	return rt;
+}
+
+/* The grant is exactly enough: capinit in the container, given the
+ * trial's spec (DROP=ALL ADD=set, CAPINIT_USER as the image says), makes a
+ * plan from what the grant hands it, and the app ends with the set and
+ * nothing else; what capinit itself needs is within the grant. Checked
+ * through plan.c itself for sets of every size. */
+static void test_grant_is_what_capinit_needs(void)
+{
+	const capmask sets[] = {
+		0, BIT(NET_BIND_SERVICE), BIT(CHOWN) | BIT(DAC_OVERRIDE),
+		BIT(SETUID) | BIT(SETGID) | BIT(NET_BIND_SERVICE), BIT(KILL) | BIT(SETPCAP),
+		ENGINE_DOCKER_DEFAULT, capmask_first(41),
+	};
+	for (int with_user = 0; with_user < 2; with_user++) {
+		const char *image = with_user ? "E\"/capinit\"\nV\"CAPINIT_USER=1000:1000\"\n"
+					      : "E\"/capinit\"\n";
+		CHECK(make_plan(ARGV("docker", "run", "img"), image) == 0);
+		for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+			capmask set = sets[i];
+			struct runtime rt = granted(engine_trial_grant(&plan, set));
+			struct config cfg;
+			memset(&cfg, 0, sizeof cfg);
+			cfg.drop_set = cfg.drop_all = cfg.add_set = true;
+			cfg.add = set;
+			cfg.drop_source = cfg.add_source = "trial";
+			struct user_ids ids = {.uid = 1000, .gid = 1000, .ngroups = 1, .groups = {1000}};
+			static struct plan p;
+			char perr[512] = "";
+			int rc = plan_make(&cfg, with_user ? &ids : NULL, &rt, &p, perr, sizeof perr);
+			CHECK(rc == 0);
+			if (rc != 0) {
+				fprintf(stderr, "set %#llx: %s\n", (unsigned long long)set, perr);
+				continue;
+			}
+			CHECK_EQ_U64(p.bounding, set);
+			CHECK_EQ_U64(p.permitted, set);
+			CHECK_EQ_U64(with_user ? p.ambient : p.effective, set);
+			CHECK((p.capinit_needs & ~rt.permitted) == 0);
+			/* Nothing granted beyond the set unless capinit switches. */
+			CHECK(with_user || rt.permitted == set);
+		}
+	}
+}
+
 static const char *joined(char **words)
 {
 	static char buf[2048];
@@ -440,5 +494,6 @@ int main(void)
 	test_plan_without_capinit();
 	test_plan_with_capinit();
 	test_trial_argv();
+	test_grant_is_what_capinit_needs();
 	return check_report("probe_engine_args");
 }
