@@ -5,8 +5,9 @@
  * needs no privilege for it, and the image needs no capinit.
  *
  * Every trial's container is removed on every way out:
- *  - stop() removes it (`ENGINE rm -f NAME`) and reaps the client, and
- *    finish() removes whatever stop() could not confirm;
+ *  - stop() removes it (`ENGINE rm -f NAME`) until the client has ended and
+ *    the engine knows the name no more, then reaps the client; finish()
+ *    removes whatever stop() could not confirm;
  *  - a watchdog, a child of capinit in a session of its own, holds the read
  *    end of a pipe on which capinit writes "+NAME" before a trial's client
  *    starts and "-NAME" once its container is known gone. At EOF (finish(),
@@ -126,6 +127,8 @@ static int run_helper(const struct probe_ctx *ctx, char *const *argv, char *out,
 		      size_t *len)
 {
 	int p[2];
+	if (len != NULL)
+		*len = 0;
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -1;
 	pid_t pid = fork();
@@ -163,16 +166,30 @@ static int run_helper(const struct probe_ctx *ctx, char *const *argv, char *out,
 	return ok ? status_code(st) : -1;
 }
 
+/* The container is known to the engine (an inspect that fails for any
+ * other reason than its absence counts as "there"). */
+static bool container_exists(const struct probe_ctx *ctx, const char *name)
+{
+	char *argv[] = {ctx->cfg->command[0], "container", "inspect", "--format", "{{.Id}}",
+			(char *)name, NULL};
+	char out[512];
+	size_t len;
+	int rc = run_helper(ctx, argv, out, sizeof out - 1, &len);
+	out[len] = '\0';
+	return rc == 0 || strstr(out, "o such") == NULL;
+}
+
 /* `ENGINE rm -f NAME` (Podman: -t 0, or it waits 10 s for the stop
- * signal first). Its exit status: 0 removed, else not there (yet). */
-static int remove_container(const struct probe_ctx *ctx, const char *name)
+ * signal first). Its status says nothing: both engines exit 0 for a name
+ * they do not know when forced, so container_exists() is the truth. */
+static void remove_container(const struct probe_ctx *ctx, const char *name)
 {
 	char *argv[] = {ctx->cfg->command[0], "rm", "-f", "-t", "0", (char *)name, NULL};
 	if (!eng.cmd.podman) {
 		argv[3] = (char *)name;
 		argv[4] = NULL;
 	}
-	return run_helper(ctx, argv, NULL, 0, NULL);
+	(void)run_helper(ctx, argv, NULL, 0, NULL);
 }
 
 /* ---- the watchdog --------------------------------------------------- */
@@ -200,16 +217,19 @@ static void pending_set(const char *name, bool on)
 	}
 }
 
-/* rm -f until it removed something, over about 3.5 s: a client that was
- * still creating the container when capinit died makes it a moment later
- * (the engine finishes a create it was asked for). */
+/* rm -f until the name is unknown to the engine, and at least over about
+ * 3.5 s: a client that was still creating the container when capinit died
+ * makes it a moment later (the engine finishes a create it was asked for).
+ * At most about 30 s. */
 static void remove_retrying(const struct probe_ctx *ctx, const char *name)
 {
-	static const long long gaps[] = {0, 500000, 1000000, 2000000};
-	for (size_t i = 0; i < sizeof gaps / sizeof gaps[0]; i++) {
-		sleep_us(gaps[i]);
-		if (remove_container(ctx, name) == 0)
+	long long gap = 500000;
+	for (int i = 0; i < 16; i++) {
+		remove_container(ctx, name);
+		if (i >= 3 && !container_exists(ctx, name))
 			return;
+		sleep_us(gap);
+		gap = gap * 2 > 2000000 ? 2000000 : gap * 2;
 	}
 }
 
@@ -657,31 +677,34 @@ static int engine_stop(struct probe_ctx *ctx, struct probe_live *live, char *err
 	if (live->name[0] == '\0' || eng.client == 0)
 		return 0;
 	/* The client is not killed while it may still be creating the
-	 * container: the engine would finish the creation after rm -f found
-	 * nothing. rm -f is retried until it removes the container, or the
-	 * client ends by itself (then the container ran and was removed by
-	 * --rm, or was never made). */
-	bool removed = false;
+	 * container: the engine would finish the creation after an rm -f that
+	 * found nothing. rm -f, then a moment for the client to end (it does
+	 * once its container is gone, or its creation failed), until the
+	 * client has ended and the engine knows no container of that name (a
+	 * client whose start failed can leave one created). */
+	bool gone = false;
 	long long give_up = now_us() + REMOVE_GIVE_UP_US;
-	long long gap = 20000;
+	long long gap = 200000;
 	for (;;) {
-		if (remove_container(ctx, live->name) == 0) {
-			removed = true;
+		remove_container(ctx, live->name);
+		long long until = now_us() + gap;
+		for (engine_collect(ctx, live); !eng.client_done && now_us() < until;
+		     engine_collect(ctx, live))
+			sleep_us(5000);
+		if (eng.client_done && !container_exists(ctx, live->name)) {
+			gone = true;
 			break;
 		}
-		engine_collect(ctx, live);
-		if (eng.client_done || now_us() >= give_up)
+		if (now_us() >= give_up)
 			break;
-		sleep_us(gap);
-		gap = gap * 2 > 500000 ? 500000 : gap * 2;
+		gap = gap * 2 > 1000000 ? 1000000 : gap * 2;
 	}
-	bool gone = removed || eng.client_done;
 	reap_client();
 	live->main = 0;
 	if (!gone) {
 		fmt_snprintf(err, errsize,
 			     "--probe: %s did not remove the trial's container %s within %lld s "
-			     "(its client was killed; the watchdog tries again at the end)",
+			     "(the watchdog tries again at the end)",
 			     eng.cmd.engine, live->name, REMOVE_GIVE_UP_US / 1000000);
 		return -1;
 	}

@@ -267,8 +267,7 @@ def test_a_signal_before_the_container_exists_leaves_none(engine, images):
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=60)
         assert p.returncode == 130, (out, err)
-        # The engine may still be finishing the create it was asked for.
-        wait_gone(engine, p.pid, 10)
+        assert leftovers(engine, p.pid) == []
     finally:
         p.kill()
         p.wait()
