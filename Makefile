@@ -22,7 +22,8 @@ HDRS := $(wildcard init/*.h)
 PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c init/log.c init/procstatus.c \
 	init/fmt.c init/decimal.c init/probe_search.c init/probe_socktab.c init/personality.c \
 	init/probe_trial.c init/escape.c init/filecaps.c init/mountinfo.c \
-	init/sbuf.c init/probe_pss.c init/probe_deploy.c init/probe_report.c init/userns_guard.c
+	init/sbuf.c init/probe_pss.c init/probe_deploy.c init/probe_report.c init/userns_guard.c \
+	init/probe_engine_args.c
 
 # On a musl system with libcap-static (Alpine) the system's libcap is used;
 # elsewhere musl-gcc and our own musl build of libcap.

@@ -3,9 +3,10 @@
 #
 #   scripts/engine-setup.sh install    docker.io, podman, debootstrap, peers (idempotent)
 #   scripts/engine-setup.sh podman     write Podman's drop-in, only if this machine needs it
-#   scripts/engine-setup.sh base       the local build base for Dockerfile.test (debootstrap
-#                                      --variant=minbase bookworm, cached under build/engine,
-#                                      imported as capinit-build-base:bookworm)
+#   scripts/engine-setup.sh base       the local build base for Dockerfile.test and the probe's
+#                                      Debian images (debootstrap --variant=minbase bookworm,
+#                                      cached under build/engine, imported as
+#                                      capinit-build-base:bookworm, in Podman as localhost/...)
 #   scripts/engine-setup.sh start      start dockerd in the background unless one answers
 #   scripts/engine-setup.sh restart [CONFIG]  restart the dockerd this script started
 #   scripts/engine-setup.sh stop       stop dockerd if this script started it
@@ -147,8 +148,31 @@ make_base() {
     docker_up || die "base: dockerd is not running"
     if "$docker" image inspect "$base_image" >/dev/null 2>&1; then
         say "base image $base_image present"
+    else
+        make_docker_base
+    fi
+    podman_base
+}
+
+# Podman has its own store: the same base, as localhost/... (a short name
+# does not resolve there). From the cached tarball, or from Docker's copy.
+podman_base() {
+    local podman=/usr/bin/podman name=localhost/$base_image
+    [ -x "$podman" ] || return 0
+    if "$podman" image exists "$name"; then
+        say "base image $name present in podman"
         return
     fi
+    if [ -s "$base_tar" ]; then
+        "$podman" import -q -c 'CMD ["/bin/bash"]' "$base_tar" "$name" >/dev/null
+    else
+        "$docker" save "$base_image" | "$podman" load -q >/dev/null
+        "$podman" image exists "$name" || "$podman" tag "$base_image" "$name"
+    fi
+    say "base image $name imported into podman"
+}
+
+make_docker_base() {
     if [ ! -s "$base_tar" ]; then
         local mirror root
         # The system's own main archive (deb822 or one-line), not a mirror named here.

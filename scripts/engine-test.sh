@@ -13,7 +13,7 @@ mkdir -p "$state"
 
 scripts/engine-setup.sh install
 scripts/engine-setup.sh podman
-make -s build/capinit build/engine/probe
+make -s build/capinit build/engine/probe build/engine/engine-driver
 
 started=0
 if ! /usr/bin/docker info >/dev/null 2>&1; then

@@ -20,12 +20,14 @@ def pytest_report_header(config):
 def pytest_collection_modifyitems(config, items):
     # Tests that need dockerd reconfigured (tini as its init) run last, so the
     # daemon is restarted once, not back and forth.
-    # Dockerfile.test's builds go just before them: its base is made in the
-    # background while the rest runs (scripts/engine-test.sh).
+    # Dockerfile.test's builds and the probe's Debian images go just before
+    # them: their base is made in the background while the rest runs
+    # (scripts/engine-test.sh).
     def order(it):
         if it.get_closest_marker("default_daemon"):
             return 2
-        return 1 if "dockerfile_test" in it.nodeid else 0
+        late = "dockerfile_test" in it.nodeid or "debian" in it.nodeid
+        return 1 if late else 0
     items.sort(key=order)
 
 
@@ -70,6 +72,16 @@ DOCKERFILES = {
     "userapp": 'FROM scratch\nCOPY root/ /\nUSER app\nENV CAPINIT_USER=app\n'
                'ENTRYPOINT ["/capinit", "--"]\nCMD ["/app"]\n',
 }
+
+DEBIAN_NGINX = """ARG BASE=capinit-build-base:bookworm
+FROM ${BASE}
+RUN printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d \\
+ && apt-get update -q \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/lib/nginx/* /run/nginx.pid
+EXPOSE 80
+CMD ["nginx", "-g", "daemon off;"]
+"""
 
 DISTROLESS_PASSWD = ("root:x:0:0:root:/root:/sbin/nologin\n"
                      "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
@@ -133,6 +145,34 @@ class Images:
         shutil.copy2(E.CAPINIT, d / "capinit")
         text = "FROM %s\n%sCMD [\"/app\"]\n" % (base, E.snippets(E.REPO / "README.md")["any-image"])
         (d / "Dockerfile").write_text(text)
+        return d, ()
+
+    def _make_debian_nginx(self, name):
+        """nginx from Debian on the local debootstrap base, in its package's
+        first-start state: /var/lib/nginx empty (nginx creates and chowns
+        its temp directories at start), no service started at install."""
+        base, error = E.wait_base(self.eng)
+        if error:
+            pytest.fail(error)
+        d = self._ctx(name)
+        (d / "Dockerfile").write_text(DEBIAN_NGINX)
+        return d, ("--build-arg", "BASE=" + base)
+
+    def _make_probe_verified(self, name):
+        """The busybox image with the spec its httpd on port 80 needs as
+        the user app, in its Dockerfile (issue 22's CI gate)."""
+        return self._spec_image(name, "NET_BIND_SERVICE")
+
+    def _make_probe_stale(self, name):
+        """The same with a capability it no longer needs."""
+        return self._spec_image(name, "NET_BIND_SERVICE,CHOWN")
+
+    def _spec_image(self, name, add):
+        base = self.get("busybox")
+        d = self._ctx(name)
+        (d / "Dockerfile").write_text(
+            "FROM %s\nENV CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=%s CAPINIT_USER=app\n"
+            'CMD ["/bin/busybox", "httpd", "-f", "-p", "80"]\n' % (base, add))
         return d, ()
 
     def _make_distroless_base(self, name):

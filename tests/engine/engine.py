@@ -180,6 +180,23 @@ class Live:
 ENGINES = [Engine("docker"), Engine("podman")]
 
 
+def wait_base(eng):
+    """The local Debian base (scripts/engine-setup.sh base; scripts/engine-test.sh
+    makes it in the background while the suite runs): its name in `eng`, or
+    an error text."""
+    done = STATE / "base.done"
+    if not done.exists() and (STATE / "base.log").exists():
+        deadline = time.monotonic() + 300
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(1)
+    name = "capinit-build-base:bookworm" if eng.name == "docker" else "localhost/capinit-build-base:bookworm"
+    if eng("image", "inspect", name).rc != 0:
+        log = STATE / "base.log"
+        return None, ("%s is missing in %s (scripts/engine-setup.sh base makes it): %s"
+                      % (name, eng, log.read_text()[-2000:] if log.exists() else "no base.log"))
+    return name, None
+
+
 def busybox_tree(root, app=True):
     """A FROM scratch root: capinit, a static busybox with a few links, the
     test passwd/group (root, app 1000:1000 also in staff, nobody), probe at

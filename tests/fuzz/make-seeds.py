@@ -113,6 +113,20 @@ FMTS = [
 ]
 
 
+ENGINE_IMAGE = ('E"/capinit"\nE"--"\nC"/app"\nV"PATH=/bin"\nV"CAPINIT_USER=app"\n'
+                'V"CAPINIT_CAP_ADD=NET_BIND_SERVICE"\nU""\nL""\n')
+ENGINES = [
+    (0, ["-i", "--rm", "-p", "80:80", "img", "nginx", "-g", "daemon off;"], ""),
+    (1, ["--cap-drop=ALL", "--cap-add", "chown,setuid", "-e", "CAPINIT_CAP_ADD=KILL", "img"], ENGINE_IMAGE),
+    (6, ["-itd", "img"], ""),
+    (8, ["--name", "x", "img"], ""),
+    (3, ["-eCAPINIT_USER=app", "--network=host", "--sysctl", "net.ipv4.ip_unprivileged_port_start=0", "img", "sh"], ENGINE_IMAGE),
+    (5, ["--entrypoint=", "--security-opt", "no-new-privileges", "--", "img", "/capinit"], 'C"x"\nV"CAPINIT_NO_NEW_PRIVS=1"\n'),
+    (0, ["-u", "1000:1000", "--unknown", "v", "img"], 'E"\\u003ccapinit\\u0000"\nLnull\nWARN junk\n'),
+    (1, ["--cap-add=ALL", "--cap-drop", "SYS_ADMIN", "img"], 'L"CHOWN,SETUID"\n'),
+]
+
+
 def write(name, seeds):
     d = os.path.join(HERE, "corpus", name)
     os.makedirs(d, exist_ok=True)
@@ -129,4 +143,5 @@ write("caplist", [bytes([b]) + s.encode() for b, s in CAPLISTS])
 write("user", [u.encode() + b"\0" + p.encode() + b"\0" + g.encode() for u, p, g in USERS])
 write("plan", [h + words(a, e) for h, a, e in PLANS])
 write("fmt", FMTS)
+write("engine_args", [bytes([b]) + words(a) + b"\0\0" + t.encode() for b, a, t in ENGINES])
 print("seeds written", file=sys.stderr)

@@ -13,6 +13,9 @@
  *   probe --orphans=N           make N orphans (their parent exits at once),
  *                               wait, print "zombies=K" for zombies left in
  *                               the container, exit 0
+ *   probe --serve-udp=:PORT     report, bind UDP PORT (after a moment, so a client
+ *                               sees it unbound first), print "udp=ok", then
+ *                               read datagrams for ever without answering
  *   probe --leftover=trap|ignore:FILE
  *                               leave a process behind and exit 7 at once; the
  *                               leftover writes FILE when SIGTERM reaches it
@@ -98,6 +101,25 @@ static void report_bind(int port)
 	else
 		printf("bind%d=%s\n", port, errno == EACCES ? "EACCES" : strerror(errno));
 	close(s);
+}
+
+/* A UDP server that never answers: "bound" must be seen without a reply. */
+static int serve_udp(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	char buf[512];
+
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	nap(500);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0) {
+		printf("udp=%s\n", errno == EACCES ? "EACCES" : strerror(errno));
+		return 1;
+	}
+	printf("udp=ok\n");
+	for (;;)
+		if (recv(s, buf, sizeof buf, 0) < 0 && errno != EINTR)
+			return 1;
 }
 
 static volatile sig_atomic_t last_signal;
@@ -249,7 +271,7 @@ int main(int argc, char **argv)
 {
 	int port = 80;
 	const char *wait = NULL, *leftover = NULL;
-	int orphans = -1;
+	int orphans = -1, udp = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
@@ -259,6 +281,8 @@ int main(int argc, char **argv)
 			wait = argv[i] + 7;
 		else if (strncmp(argv[i], "--orphans=", 10) == 0)
 			orphans = atoi(argv[i] + 10);
+		else if (strncmp(argv[i], "--serve-udp=:", 13) == 0)
+			udp = atoi(argv[i] + 13);
 		else if (strncmp(argv[i], "--leftover=", 11) == 0)
 			leftover = argv[i] + 11;
 		else {
@@ -272,6 +296,8 @@ int main(int argc, char **argv)
 	report_status();
 	if (orphans >= 0)
 		return make_orphans(orphans);
+	if (udp)
+		return serve_udp(udp);
 	report_bind(port);
 	if (wait)
 		return wait_for_signals(wait);
