@@ -400,6 +400,7 @@ static void test_grant_is_what_capinit_needs(void)
 			cfg.drop_set = cfg.drop_all = cfg.add_set = true;
 			cfg.add = set;
 			cfg.drop_source = cfg.add_source = "trial";
+			cfg.no_new_privs = true; /* the default, as config.c sets it */
 			struct user_ids ids = {.uid = 1000, .gid = 1000, .ngroups = 1, .groups = {1000}};
 			static struct plan p;
 			char perr[512] = "";
