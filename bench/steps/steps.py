@@ -47,9 +47,12 @@ MARKS = [
     ("supervise.c", "int go[2];", "before", 'STEP("shrink bounding set");'),
     ("supervise.c", "s.child = raw_fork();", "before", 'STEP("pipe");'),
     ("supervise.c", "s.child = raw_fork();", "after", 'STEP("clone");'),
-    ("supervise.c", "enter_tty_mode(s->tty, s->stdin_tty);", "before", 'STEP("C: close fds");'),
-    ("supervise.c", "if (privilege_apply(plan, rt) != 0)", "before", 'STEP("C: setpgid/tty");'),
-    ("privilege.c", "return verify(p, rt);", "before", 'STEP("C: apply plan");'),
+    ("supervise.c", "if (enter_tty_mode(s->tty, s->stdin_tty) != 0", "before", 'STEP("C: close fds");'),
+    ("privilege.c", "bool touch_caps = p->spec_given || p->switch_user;", "before", 'STEP("C: setpgid/tty");'),
+    ("privilege.c", "/* The user-namespace guard first of all", "before", 'STEP("C: raise effective");'),
+    ("privilege.c", "/* The bounding set first, while CAP_SETPCAP is still held", "before",
+     'STEP("C: nnp, user-namespace guard");'),
+    ("privilege.c", "return verify(p, rt);", "before", 'STEP("C: bounding, ambient, ids, capset, nnp");'),
     ("privilege.c", "struct runtime now;", "after", 'STEP("C: (verify entry)");'),
     ("supervise.c", "char byte;", "before", 'STEP("C: verify (re-read, compare)");'),
     ("supervise.c", "if (persona_get(cfg->personality)->child_keeps_ignored", "before",
@@ -57,7 +60,7 @@ MARKS = [
     ("supervise.c", "execvpe(cfg->command[0]", "before",
      'STEP("C: signal mask"); STEP_DUMP(\'C\');'),
     ("supervise.c", "if (privilege_drop_self(plan, &rt) != 0) {", "before", 'STEP("P: close read end");'),
-    ("supervise.c", "if (write(go[1], \"x\", 1) != 1)", "before", 'STEP("P: drop own caps, nnp");'),
+    ("supervise.c", "if (send(go[1], \"x\", 1, MSG_NOSIGNAL) != 1)", "before", 'STEP("P: drop own caps, nnp");'),
     ("supervise.c", "if (s.tty == TTY_FOREGROUND)", "before", 'STEP("P: write go, close");'),
     ("supervise.c", "if (chdir(\"/\") != 0)", "before", 'STEP("P: setpgid child");'),
     ("supervise.c", "log_event(&(struct event){.kind = EV_CHILD_SPAWNED", "before", 'STEP("P: chdir /");'),
@@ -175,6 +178,8 @@ def main():
     ap.add_argument("--spec", action="store_true",
                     help="CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE CAPINIT_USER=nobody")
     ap.add_argument("--pid1", action="store_true", help="run under bench's pidns launcher")
+    ap.add_argument("--env", action="append", default=[], metavar="CAPINIT_VAR=VALUE",
+                    help="another variable for capinit (e.g. CAPINIT_USERNS=1), repeatable")
     a = ap.parse_args()
     out_dir = os.path.join(ROOT, "build", "bench", "steps", a.name)
     os.makedirs(out_dir, exist_ok=True)
@@ -193,6 +198,9 @@ def main():
     env["STEPS_OUT"] = log
     if a.spec:
         env.update(CAPINIT_CAP_DROP="ALL", CAPINIT_CAP_ADD="NET_BIND_SERVICE", CAPINIT_USER="nobody")
+    for kv in a.env:
+        k, _, v = kv.partition("=")
+        env[k] = v
     cmd = [drv, str(a.runs), log, "--"]
     if a.pid1:
         cmd.append(tools["pidns"])
@@ -208,7 +216,8 @@ def main():
                 per[label] = []
                 order.append(label)
             per[label].append(ns / 1000.0)
-    print(f"| step ({a.name}{', spec' if a.spec else ''}{', PID 1' if a.pid1 else ''}; "
+    print(f"| step ({a.name}{', spec' if a.spec else ''}{', PID 1' if a.pid1 else ''}"
+          f"{''.join(', ' + kv for kv in a.env)}; "
           f"{len(runs)} runs) | median µs | p10 | p90 |")
     print("| --- | ---: | ---: | ---: |")
     for label in order:
