@@ -104,13 +104,24 @@ def build(tree, out_dir):
     srcs = sorted(os.path.join(init, f) for f in os.listdir(init) if f.endswith(".c"))
     lib = os.path.join(ROOT, "build", "libcap-musl")
     binary = os.path.join(out_dir, "capinit")
-    cmd = (["musl-gcc", "-std=gnu11", "-Os", "-Wall", "-Wextra", "-DPROGRAM_VERSION=\"steps\"",
-            "-ffunction-sections", "-fdata-sections", "-fno-asynchronous-unwind-tables",
-            "-fno-unwind-tables", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2",
-            "-include", os.path.join(HERE, "stepclock.h")] + srcs
-           + [f"-I{lib}/include", f"-L{lib}/lib", "-lcap", "-static", "-Wl,--gc-sections",
-              "-Wl,-O1", "-s", "-o", binary])
-    subprocess.run(cmd, check=True)
+    flags = ["-std=gnu11", "-Os", "-Wall", "-Wextra", "-DPROGRAM_VERSION=\"steps\"",
+             "-ffunction-sections", "-fdata-sections", "-fno-asynchronous-unwind-tables",
+             "-fno-unwind-tables", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2",
+             "-include", os.path.join(HERE, "stepclock.h"), f"-I{lib}/include"]
+    # One object per source file and the tree's linker scripts, as its
+    # Makefile links build/capinit (mk/layout.ld places code by object).
+    objs = []
+    for src in srcs:
+        obj = os.path.join(out_dir, "obj", os.path.basename(src)[:-2] + ".o")
+        os.makedirs(os.path.dirname(obj), exist_ok=True)
+        subprocess.run(["musl-gcc"] + flags + ["-c", src, "-o", obj], check=True)
+        objs.append(obj)
+    scripts = []
+    for ld in ("hot-bss.ld", "layout.ld"):
+        if os.path.exists(os.path.join(tree, "mk", ld)):
+            scripts.append("-Wl,-T," + os.path.join(tree, "mk", ld))
+    subprocess.run(["musl-gcc"] + objs + [f"-L{lib}/lib", "-lcap", "-static", "-Wl,--gc-sections",
+                                          "-Wl,-O1"] + scripts + ["-s", "-o", binary], check=True)
     drv = os.path.join(out_dir, "stepdrv")
     subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", drv,
                     os.path.join(HERE, "stepdrv.c")], check=True)
