@@ -77,9 +77,9 @@ static int inplace_start(struct probe_ctx *ctx, struct probe_live *live, char *e
 	if (probe_trial_plan(ctx, live->set, live->userns, &app_plan, err, errsize) != 0)
 		return -1;
 	int ex[2], out[2];
-	if (pipe2(ex, O_CLOEXEC) != 0)
+	if (raw_pipe2(ex, O_CLOEXEC) != 0)
 		goto fail;
-	if (pipe2(out, O_CLOEXEC) != 0) {
+	if (raw_pipe2(out, O_CLOEXEC) != 0) {
 		close(ex[0]);
 		close(ex[1]);
 		goto fail;
@@ -99,8 +99,8 @@ static int inplace_start(struct probe_ctx *ctx, struct probe_live *live, char *e
 	}
 	live->exec_fd = ex[0];
 	live->out_fd = out[0];
-	(void)fcntl(ex[0], F_SETFL, O_NONBLOCK);
-	(void)fcntl(out[0], F_SETFL, O_NONBLOCK);
+	(void)raw_set_nonblock(ex[0]);
+	(void)raw_set_nonblock(out[0]);
 	return 0;
 fail:
 	fmt_snprintf(err, errsize, "--probe: cannot start a trial: %s", strerror(errno));
@@ -117,7 +117,7 @@ static bool others_remain(void)
 		if (r < 0 && errno == ECHILD)
 			return false;
 		if (r == 0)
-			usleep(10000);
+			raw_sleep_ms(10);
 	}
 	return true;
 }
@@ -188,7 +188,7 @@ static int kill_all(char *err, size_t errsize)
 			return -1;
 		}
 		if (!reaped)
-			usleep(1000);
+			raw_sleep_ms(1);
 	}
 }
 
