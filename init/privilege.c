@@ -234,7 +234,7 @@ static int install_userns_guard(void)
 	/* EINVAL: no CONFIG_SECCOMP_FILTER, or qemu-user, which refuses a
 	 * guest's filters (they would apply to the emulator's own calls). */
 	log_error("cannot install the user-namespace guard (a seccomp filter): %s%s; set "
-		  "CAPINIT_USERNS=1 to leave user namespaces to the kernel and the runtime",
+		  "CAPINIT_USERNS=1 to run without it",
 		  strerror(err),
 		  err == EINVAL ? " (a kernel without seccomp filters, or an emulator such as "
 				  "qemu-user)"

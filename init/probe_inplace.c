@@ -34,11 +34,10 @@ static int inplace_setup(struct probe_ctx *ctx, int *status, char *err, size_t e
 	*status = 125;
 	if (getpid() != 1) {
 		fmt_snprintf(err, errsize,
-			     "--probe: trials need a fresh start each, and here capinit can give "
-			     "them none: run it as PID 1 of a container (docker run -e "
-			     "CAPINIT_PROBE=1 IMAGE), as root with CAP_SYS_ADMIN (each trial then "
-			     "runs in a sandbox of its own), or through the engine (capinit --probe "
-			     "-- docker run ... IMAGE)");
+			     "--probe: each trial needs a fresh start, which capinit cannot give "
+			     "here: run it as a container's PID 1 (docker run -e CAPINIT_PROBE=1 "
+			     "IMAGE), as root with CAP_SYS_ADMIN (a sandbox per trial), or "
+			     "through the engine (capinit --probe -- docker run ... IMAGE)");
 		return -1;
 	}
 	/* Alone? waitid without reaping: ECHILD means no child at all. */
@@ -53,10 +52,10 @@ static int inplace_setup(struct probe_ctx *ctx, int *status, char *err, size_t e
 			continue;
 		}
 		fmt_snprintf(err, errsize,
-			     "--probe: processes started before the probe run in this container (a "
-			     "helper of the entrypoint?), and ending a trial here ends every "
-			     "process but PID 1: start the probe as the container's first process, "
-			     "or probe through the engine (capinit --probe -- docker run ... IMAGE)");
+			     "--probe: processes started before the probe run in this container "
+			     "(a helper of the entrypoint?), and ending a trial ends all but PID "
+			     "1: start the probe as the container's first process, or through "
+			     "the engine (capinit --probe -- docker run ... IMAGE)");
 		return -1;
 	}
 	/* Trials of another uid can be ended only with CAP_KILL. */
