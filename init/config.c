@@ -638,7 +638,7 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 	size_t n = 0;
 	const struct option_def *def = NULL;
 	for (const char *c = name + 8; *c && n < sizeof flag - 1; c++)
-		flag[n++] = *c == '_' ? '-' : *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : '?';
+		flag[n++] = (char)(*c == '_' ? '-' : *c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : '?');
 	if (name[8 + n] == '\0' && n > 0)
 		def = find_long(flag, n);
 	bool b = false;
@@ -652,7 +652,7 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 						     " CAPINIT_");
 			for (const char *c = options[i].long_flag + 2;
 			     *c && used + 2 < sizeof err->msg; c++)
-				err->msg[used++] = *c == '-' ? '_' : (char)(*c - 'a' + 'A');
+				err->msg[used++] = (char)(*c == '-' ? '_' : *c - 'a' + 'A');
 			err->msg[used] = '\0';
 		}
 		if (used + 2 < sizeof err->msg)
