@@ -34,7 +34,7 @@
 # BENCH_NO_INSTALL=1 (as bench/run.sh). Optional rows, interleaved with the
 # rest: BENCH_BEFORE=PATH adds capinit-before and capinit-before+spec (another
 # build of capinit, e.g. the tree before a change, for a paired before/after);
-# BENCH_GUARD=1 adds capinit+spec-guard, the spec with CAPINIT_USERNS=1 (the
+# BENCH_GUARD=1 adds capinit+spec+userns, the spec with CAPINIT_USERNS=1 (the
 # user-namespace guard off), to show what the guard costs.
 set -euo pipefail
 
@@ -111,15 +111,15 @@ if [[ -n ${BENCH_BEFORE:-} ]]; then
 	PATHOF[capinit-before]=$before PATHOF[capinit-before+spec]=$before
 fi
 if [[ ${BENCH_GUARD:-0} == 1 ]]; then
-	NAMES+=(capinit+spec-guard)
-	PATHOF[capinit+spec-guard]=$CAPINIT
+	NAMES+=(capinit+spec+userns)
+	PATHOF[capinit+spec+userns]=$CAPINIT
 fi
 # NAME -> the words timeit runs after the label: [VAR=VAL]... INIT [--]
 words() {
 	case $1 in
 	forkexec) echo "${PATHOF[$1]}" ;;
 	capinit+spec | capinit-before+spec) echo "${SPEC[*]} ${PATHOF[$1]} --" ;;
-	capinit+spec-guard) echo "${SPEC[*]} CAPINIT_USERNS=1 ${PATHOF[$1]} --" ;;
+	capinit+spec+userns) echo "${SPEC[*]} CAPINIT_USERNS=1 ${PATHOF[$1]} --" ;;
 	*) echo "${PATHOF[$1]} --" ;;
 	esac
 }

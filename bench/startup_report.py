@@ -92,7 +92,7 @@ def main():
     w(f"- machine: {meta.get('nproc', '?')} × {meta.get('cpu', '?')}, {meta.get('kernel', '?')}; "
       f"load average at the end {meta.get('load', '?')}")
     n_cmds = 2 * (len(ORDER) + sum(n in data for n in ("capinit-before", "capinit-before+spec",
-                                                     "capinit+spec-guard")))
+                                                     "capinit+spec+userns")))
     w(f"- {meta.get('runs', '?')} runs of each command, all {n_cmds} interleaved round-robin; "
       f"took {meta.get('elapsed_s', '?')} s"
       + (" — **quick smoke run (BENCH_QUICK=1): too few runs to quote**" if meta.get("quick") == "1" else ""))
@@ -100,7 +100,7 @@ def main():
     fe, fe1 = med.get("forkexec"), med.get("forkexec@pid1")
     w("| | not PID 1, median (µs) | ÷ forkexec | ÷ 0.1.0 | as PID 1, median (µs) | over forkexec as PID 1 (µs) | ÷ 0.1.0 as PID 1 | page faults (init + true) | idle VmRSS as PID 1 (kB: anon + file) | size (bytes) | BSS (bytes) | system calls to the exec | instructions (the init process) |")
     w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    order = ORDER + [n for n in ("capinit-before", "capinit-before+spec", "capinit+spec-guard")
+    order = ORDER + [n for n in ("capinit-before", "capinit-before+spec", "capinit+spec+userns")
                      if n in data]
     for n in order:
         m, m1 = med.get(n), med.get(n + "@pid1")
@@ -133,8 +133,8 @@ def main():
                  ("capinit", "capinit-before"), ("capinit@pid1", "capinit-before@pid1"),
                  ("capinit+spec", "capinit-before+spec"),
                  ("capinit+spec@pid1", "capinit-before+spec@pid1"),
-                 ("capinit+spec", "capinit+spec-guard"),
-                 ("capinit+spec@pid1", "capinit+spec-guard@pid1")):
+                 ("capinit+spec", "capinit+spec+userns"),
+                 ("capinit+spec@pid1", "capinit+spec+userns@pid1")):
         if a.split("@")[0] in data and b.split("@")[0] in data:
             w(f"- {a} ÷ {b}: {pr(a, b)}")
     w("")
@@ -149,8 +149,8 @@ def main():
       "CAPINIT_USER=nobody`."
       + (f" capinit-before: `{meta.get('before')}`, another build (BENCH_BEFORE)."
          if meta.get("before") else "")
-      + (" capinit+spec-guard: the spec with `CAPINIT_USERNS=1`, the user-namespace guard off "
-         "(BENCH_GUARD=1)." if "capinit+spec-guard" in data else ""))
+      + (" capinit+spec+userns: the spec with `CAPINIT_USERNS=1`, the user-namespace guard off "
+         "(BENCH_GUARD=1)." if "capinit+spec+userns" in data else ""))
     w("")
     w("## Targets (reported, never asserted)")
     w("")
