@@ -21,6 +21,7 @@ HDRS := $(wildcard init/*.h)
 # The pure modules: unit-tested with the host compiler under sanitizers.
 PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c init/log.c init/procstatus.c \
 	init/fmt.c init/decimal.c init/probe_search.c init/probe_socktab.c init/personality.c \
+	init/personality_text.c \
 	init/probe_trial.c init/escape.c init/filecaps.c init/mountinfo.c \
 	init/sbuf.c init/probe_pss.c init/probe_deploy.c init/probe_report.c init/userns_guard.c \
 	init/probe_engine_args.c
@@ -30,12 +31,14 @@ PURE_SRCS := init/capset.c init/config.c init/plan.c init/user.c init/signame.c 
 ifneq ($(wildcard /etc/alpine-release),)
   CC_STATIC ?= cc
   LIBCAP_DEP :=
+  LIBCAP_INC :=
   LIBCAP_FLAGS := -lcap
 else
   CC_STATIC ?= musl-gcc
   LIBCAP_PREFIX := build/libcap-musl
   LIBCAP_DEP := $(LIBCAP_PREFIX)/lib/libcap.a
-  LIBCAP_FLAGS := -I$(LIBCAP_PREFIX)/include -L$(LIBCAP_PREFIX)/lib -lcap
+  LIBCAP_INC := -I$(LIBCAP_PREFIX)/include
+  LIBCAP_FLAGS := -L$(LIBCAP_PREFIX)/lib -lcap
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
@@ -44,16 +47,38 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
 CFLAGS_STATIC := -std=gnu11 -Os $(WARN) -DPROGRAM_VERSION=\"$(VERSION)\" -DPROGRAM_COMMIT=\"$(COMMIT)\" \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fstack-protector-strong -D_FORTIFY_SOURCE=2
-# mk/hot-bss.ld: the C library's start-up data on one page (see the file).
-LDFLAGS_STATIC := -static -Wl,--gc-sections -Wl,-O1 -Wl,-T,mk/hot-bss.ld -s
+# mk/hot-bss.ld: the C library's start-up data on one page; mk/layout.ld:
+# what a normal start runs together at the start of the image, the probe,
+# --print and the long texts after it (see the files).
+# -z noseparate-code: the headers, code and read-only data share pages
+# instead of each starting on a page of its own (8 kB of padding less; the
+# read-only data is then executable too: docs/releases.md weighs it).
+# -z norelro: musl's static start-up never write-protects the RELRO part,
+# so its page alignment was padding and nothing else (docs/releases.md).
+LDFLAGS_STATIC := -static -Wl,--gc-sections -Wl,-O1 -Wl,-T,mk/hot-bss.ld -Wl,-T,mk/layout.ld \
+	-Wl,-z,noseparate-code -Wl,-z,norelro -s
+LD_SCRIPTS := mk/hot-bss.ld mk/layout.ld
 
 .PHONY: all deps demo test test-unit test-integration test-daemons lint bench install \
 	install-links clean
 
 all: build/capinit
 
-build/capinit: $(SRCS) $(HDRS) $(LIBCAP_DEP) mk/hot-bss.ld | build
-	$(CC_STATIC) $(CFLAGS_STATIC) $(SRCS) $(LIBCAP_FLAGS) $(LDFLAGS_STATIC) -o $@
+# One object per source file: mk/layout.ld places code and data by the
+# object they come from.
+OBJS := $(patsubst init/%.c,build/obj/%.o,$(SRCS))
+build/obj/%.o: init/%.c $(HDRS) $(LIBCAP_DEP) | build
+	@mkdir -p build/obj
+	$(CC_STATIC) $(CFLAGS_STATIC) $(LIBCAP_INC) -c $< -o $@
+
+# --version names the commit: main.o is rebuilt when it changes.
+build/obj/main.o: build/obj/commit
+build/obj/commit: FORCE | build
+	@mkdir -p build/obj
+	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
+
+build/capinit: $(OBJS) $(LIBCAP_DEP) $(LD_SCRIPTS) | build
+	$(CC_STATIC) $(OBJS) $(LIBCAP_FLAGS) $(LDFLAGS_STATIC) -o $@
 	@printf 'build/capinit: %s bytes, %s\n' "$$(stat -c %s $@)" \
 		"$$(file -b $@ | grep -o 'statically linked\|static-pie linked\|dynamically linked')"
 
@@ -138,7 +163,7 @@ install-links: install
 		ln -sf capinit $(DESTDIR)$(PREFIX)/bin/$$name; done
 
 clean:
-	rm -rf build/capinit build/unit
+	rm -rf build/capinit build/obj build/unit
 
 # Parts with a job of their own (releases, fuzzing, engines, ...), one file each.
 -include $(sort $(wildcard mk/*.mk))

@@ -31,7 +31,11 @@
 # PASS/MISS lines and never asserted.
 #
 # Environment: CAPINIT, BENCH_RUNS (default 1000), BENCH_QUICK=1 (50 runs),
-# BENCH_NO_INSTALL=1 (as bench/run.sh).
+# BENCH_NO_INSTALL=1 (as bench/run.sh). Optional rows, interleaved with the
+# rest: BENCH_BEFORE=PATH adds capinit-before and capinit-before+spec (another
+# build of capinit, e.g. the tree before a change, for a paired before/after);
+# BENCH_GUARD=1 adds capinit+spec+userns, the spec with CAPINIT_USERNS=1 (the
+# user-namespace guard off), to show what the guard costs.
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -101,11 +105,21 @@ declare -A PATHOF=(
 	[capinit]=$CAPINIT [capinit+spec]=$CAPINIT
 	[tini-static]=/usr/bin/tini-static [catatonit]=/usr/bin/catatonit
 )
+if [[ -n ${BENCH_BEFORE:-} ]]; then
+	before=$(readlink -f -- "$BENCH_BEFORE") && [[ -x $before ]] || die "BENCH_BEFORE: no such program: $BENCH_BEFORE"
+	NAMES+=(capinit-before capinit-before+spec)
+	PATHOF[capinit-before]=$before PATHOF[capinit-before+spec]=$before
+fi
+if [[ ${BENCH_GUARD:-0} == 1 ]]; then
+	NAMES+=(capinit+spec+userns)
+	PATHOF[capinit+spec+userns]=$CAPINIT
+fi
 # NAME -> the words timeit runs after the label: [VAR=VAL]... INIT [--]
 words() {
 	case $1 in
 	forkexec) echo "${PATHOF[$1]}" ;;
-	capinit+spec) echo "${SPEC[*]} ${PATHOF[$1]} --" ;;
+	capinit+spec | capinit-before+spec) echo "${SPEC[*]} ${PATHOF[$1]} --" ;;
+	capinit+spec+userns) echo "${SPEC[*]} CAPINIT_USERNS=1 ${PATHOF[$1]} --" ;;
 	*) echo "${PATHOF[$1]} --" ;;
 	esac
 }
@@ -204,7 +218,8 @@ done
 # ------------------------------------------- user-space instructions ---
 if command -v valgrind >/dev/null; then
 	say "instructions: capinit's own process under callgrind"
-	for name in capinit-0.1.0 capinit-0.2.0 capinit capinit+spec; do
+	for name in "${NAMES[@]}"; do
+		[[ $name == capinit* ]] || continue
 		read -ra w <<<"$(words "$name")"
 		env=() cmd=()
 		for x in "${w[@]}"; do if [[ $x == CAPINIT_*=* ]]; then env+=("$x"); else cmd+=("$x"); fi; done
@@ -228,6 +243,7 @@ record meta cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 record meta kernel "$(uname -srm)"
 record meta load "$(cut -d' ' -f1-3 /proc/loadavg)"
 record meta quick "${BENCH_QUICK:-0}"
+record meta before "${BENCH_BEFORE:-}"
 
 /usr/bin/python3 "$ROOT/bench/startup_report.py" "$RAW" "$BIN/startup-samples.txt" >"$TMP/report.md" ||
 	die "report failed"

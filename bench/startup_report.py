@@ -91,14 +91,18 @@ def main():
     w(f"- date: {meta.get('date', '?')}, tree {meta.get('commit', '?')}, capinit `{meta.get('capinit', '?')}`")
     w(f"- machine: {meta.get('nproc', '?')} × {meta.get('cpu', '?')}, {meta.get('kernel', '?')}; "
       f"load average at the end {meta.get('load', '?')}")
-    w(f"- {meta.get('runs', '?')} runs of each command, all {2 * len(ORDER)} interleaved round-robin; "
+    n_cmds = 2 * (len(ORDER) + sum(n in data for n in ("capinit-before", "capinit-before+spec",
+                                                     "capinit+spec+userns")))
+    w(f"- {meta.get('runs', '?')} runs of each command, all {n_cmds} interleaved round-robin; "
       f"took {meta.get('elapsed_s', '?')} s"
       + (" — **quick smoke run (BENCH_QUICK=1): too few runs to quote**" if meta.get("quick") == "1" else ""))
     w("")
     fe, fe1 = med.get("forkexec"), med.get("forkexec@pid1")
     w("| | not PID 1, median (µs) | ÷ forkexec | ÷ 0.1.0 | as PID 1, median (µs) | over forkexec as PID 1 (µs) | ÷ 0.1.0 as PID 1 | page faults (init + true) | idle VmRSS as PID 1 (kB: anon + file) | size (bytes) | BSS (bytes) | system calls to the exec | instructions (the init process) |")
     w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for n in ORDER:
+    order = ORDER + [n for n in ("capinit-before", "capinit-before+spec", "capinit+spec+userns")
+                     if n in data]
+    for n in order:
         m, m1 = med.get(n), med.get(n + "@pid1")
         rss = num(data, n, "VmRSS")
         anon, file_ = num(data, n, "RssAnon"), num(data, n, "RssFile")
@@ -125,8 +129,14 @@ def main():
     for a, b in (("capinit", "capinit-0.1.0"), ("capinit@pid1", "capinit-0.1.0@pid1"),
                  ("capinit", "forkexec"), ("capinit-0.1.0", "forkexec"),
                  ("capinit+spec", "capinit"), ("capinit+spec@pid1", "capinit@pid1"),
-                 ("capinit-0.2.0", "capinit-0.1.0")):
-        w(f"- {a} ÷ {b}: {pr(a, b)}")
+                 ("capinit-0.2.0", "capinit-0.1.0"),
+                 ("capinit", "capinit-before"), ("capinit@pid1", "capinit-before@pid1"),
+                 ("capinit+spec", "capinit-before+spec"),
+                 ("capinit+spec@pid1", "capinit-before+spec@pid1"),
+                 ("capinit+spec", "capinit+spec+userns"),
+                 ("capinit+spec@pid1", "capinit+spec+userns@pid1")):
+        if a.split("@")[0] in data and b.split("@")[0] in data:
+            w(f"- {a} ÷ {b}: {pr(a, b)}")
     w("")
     w("How: bench/timeit.c times each run from its fork to its wait's return (CLOCK_MONOTONIC) and "
       "counts its minor page faults (wait4: the init, its child and `true`); the command is "
@@ -136,7 +146,11 @@ def main():
       "child's up to the child's exec (bench/syscalls.py; median of 3). Instructions: callgrind's "
       "total for the init process (the child's part ends at its exec, where callgrind writes "
       "nothing). capinit+spec: `CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE "
-      "CAPINIT_USER=nobody`.")
+      "CAPINIT_USER=nobody`."
+      + (f" capinit-before: `{meta.get('before')}`, another build (BENCH_BEFORE)."
+         if meta.get("before") else "")
+      + (" capinit+spec+userns: the spec with `CAPINIT_USERNS=1`, the user-namespace guard off "
+         "(BENCH_GUARD=1)." if "capinit+spec+userns" in data else ""))
     w("")
     w("## Targets (reported, never asserted)")
     w("")

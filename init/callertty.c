@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "callertty.h"
+#include "rawsys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,7 @@ static bool foreign_through_std_fds(pid_t self)
 
 bool callertty_foreign(void)
 {
-	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int fd = raw_open("/dev/tty", O_RDWR | O_NOCTTY);
 	/* ENXIO: the kernel's answer for "no controlling terminal", the
 	 * usual case of a container's PID 1 (one system call). */
 	if (fd < 0 && errno == ENXIO)

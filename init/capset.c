@@ -10,33 +10,37 @@
 /* The longest capability name is well under this ("cap_checkpoint_restore"). */
 #define NAME_MAX_LEN 64
 
-/* The kernel's names, by bit. Our own table rather than libcap's
- * cap_to_name(), which allocates each name (and so pulls malloc into the
- * static binary); the build fails if libcap's header knows a different
- * number of capabilities, and the unit tests check every entry against
- * libcap's cap_to_name() and cap_from_name(). */
-static const char *const cap_names[] = {
-	"cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner",
-	"cap_fsetid", "cap_kill", "cap_setgid", "cap_setuid",
-	"cap_setpcap", "cap_linux_immutable", "cap_net_bind_service", "cap_net_broadcast",
-	"cap_net_admin", "cap_net_raw", "cap_ipc_lock", "cap_ipc_owner",
-	"cap_sys_module", "cap_sys_rawio", "cap_sys_chroot", "cap_sys_ptrace",
-	"cap_sys_pacct", "cap_sys_admin", "cap_sys_boot", "cap_sys_nice",
-	"cap_sys_resource", "cap_sys_time", "cap_sys_tty_config", "cap_mknod",
-	"cap_lease", "cap_audit_write", "cap_audit_control", "cap_setfcap",
-	"cap_mac_override", "cap_mac_admin", "cap_syslog", "cap_wake_alarm",
-	"cap_block_suspend", "cap_audit_read", "cap_perfmon", "cap_bpf",
-	"cap_checkpoint_restore",
-};
-
-_Static_assert(sizeof cap_names / sizeof cap_names[0] == CAP_LAST_CAP + 1,
-	       "libcap's header knows a different set of capabilities: update cap_names");
+/* The kernel's names, in bit order, one after the other in one string (a
+ * table of pointers would be 41 relocated words more). Our own table rather
+ * than libcap's cap_to_name(), which allocates each name (and so pulls
+ * malloc into the static binary); the unit tests check every entry against
+ * libcap's cap_to_name() and cap_from_name(), and that there are exactly as
+ * many as libcap's header knows. */
+static const char cap_names[] =
+	"cap_chown\0cap_dac_override\0cap_dac_read_search\0cap_fowner\0"
+	"cap_fsetid\0cap_kill\0cap_setgid\0cap_setuid\0"
+	"cap_setpcap\0cap_linux_immutable\0cap_net_bind_service\0cap_net_broadcast\0"
+	"cap_net_admin\0cap_net_raw\0cap_ipc_lock\0cap_ipc_owner\0"
+	"cap_sys_module\0cap_sys_rawio\0cap_sys_chroot\0cap_sys_ptrace\0"
+	"cap_sys_pacct\0cap_sys_admin\0cap_sys_boot\0cap_sys_nice\0"
+	"cap_sys_resource\0cap_sys_time\0cap_sys_tty_config\0cap_mknod\0"
+	"cap_lease\0cap_audit_write\0cap_audit_control\0cap_setfcap\0"
+	"cap_mac_override\0cap_mac_admin\0cap_syslog\0cap_wake_alarm\0"
+	"cap_block_suspend\0cap_audit_read\0cap_perfmon\0cap_bpf\0"
+	"cap_checkpoint_restore\0";
 
 int capset_known_bits(void) { return CAP_LAST_CAP + 1; }
 
+/* An empty string ends the list: a list shorter than libcap's header reads
+ * as names missing, never past its end. */
 const char *capset_lower_name(int bit)
 {
-	return bit >= 0 && bit <= CAP_LAST_CAP ? cap_names[bit] : NULL;
+	if (bit < 0 || bit > CAP_LAST_CAP)
+		return NULL;
+	const char *p = cap_names;
+	for (; bit > 0 && *p; bit--)
+		p += strlen(p) + 1;
+	return *p ? p : NULL;
 }
 
 capmask capmask_first(int bits)
@@ -78,8 +82,9 @@ int capname_to_bit(const char *token, size_t len)
 		return -1;
 	/* An exact match only: libcap's cap_from_name() would also take
 	 * numbers and trailing junk. */
-	for (int bit = 0; bit <= CAP_LAST_CAP; bit++)
-		if (strcmp(cap_names[bit], name) == 0)
+	int bit = 0;
+	for (const char *p = cap_names; *p && bit <= CAP_LAST_CAP; p += strlen(p) + 1, bit++)
+		if (strcmp(p, name) == 0)
 			return bit;
 	return -1;
 }
@@ -134,8 +139,9 @@ static int nearest_bit(const char *token, size_t len)
 		return -1;
 	int best_bit = -1;
 	size_t best = (size_t)-1;
-	for (int bit = 0; bit <= CAP_LAST_CAP; bit++) {
-		size_t dist = edit_distance(wanted, cap_names[bit]);
+	int bit = 0;
+	for (const char *p = cap_names; *p && bit <= CAP_LAST_CAP; p += strlen(p) + 1, bit++) {
+		size_t dist = edit_distance(wanted, p);
 		if (dist < best) {
 			best = dist;
 			best_bit = bit;

@@ -346,57 +346,9 @@ static int set_probe(struct config *cfg, const char *which, const char *value, b
 
 /* ---- environment ---------------------------------------------------------- */
 
+/* A CAPINIT_ variable: the long flag of the same name (below). */
 static int parse_capinit_var(struct config *cfg, const char *name, const char *value,
-			     struct config_error *err)
-{
-	bool b = false;
-	if (strcmp(name, "CAPINIT_CAP_DROP") == 0)
-		return set_caplist(cfg, true, value, "CAPINIT_CAP_DROP", err);
-	if (strcmp(name, "CAPINIT_CAP_ADD") == 0)
-		return set_caplist(cfg, false, value, "CAPINIT_CAP_ADD", err);
-	if (strcmp(name, "CAPINIT_USER") == 0)
-		return parse_user(cfg, value, "CAPINIT_USER", err);
-	if (strcmp(name, "CAPINIT_NO_NEW_PRIVS") == 0)
-		return parse_bool(value, name, &cfg->no_new_privs, err);
-	if (strcmp(name, "CAPINIT_GRACE") == 0)
-		return set_grace(cfg, value, name, err);
-	if (strcmp(name, "CAPINIT_KILL_GROUP") == 0) {
-		if (parse_bool(value, name, &b, err) != 0)
-			return -1;
-		/* The environment's order is arbitrary: any source asking for
-		 * group signals (this, TINI_KILL_PROCESS_GROUP, -g) wins. */
-		cfg->kill_group = cfg->kill_group || b;
-		return 0;
-	}
-	if (strcmp(name, "CAPINIT_VERBOSE") == 0)
-		return set_verbose(cfg, value, name, err);
-	if (strcmp(name, "CAPINIT_PRINT") == 0)
-		return parse_bool(value, name, &cfg->print, err);
-	if (strcmp(name, "CAPINIT_USERNS") == 0)
-		return parse_bool(value, name, &cfg->userns, err);
-	/* Each probe variable by its flag's spelling after "--probe". */
-	static const char *const probe_vars[][2] = {
-		{"CAPINIT_PROBE", ""},
-		{"CAPINIT_PROBE_PORT", "-port"},
-		{"CAPINIT_PROBE_CHECK", "-check"},
-		{"CAPINIT_PROBE_TIMEOUT", "-timeout"},
-		{"CAPINIT_PROBE_REPEAT", "-repeat"},
-		{"CAPINIT_PROBE_JSON", "-json"},
-		{"CAPINIT_PROBE_VERIFY", "-verify"},
-		{"CAPINIT_PROBE_CANDIDATES", "-candidates"},
-	};
-	for (size_t i = 0; i < sizeof probe_vars / sizeof probe_vars[0]; i++)
-		if (strcmp(name, probe_vars[i][0]) == 0)
-			return set_probe(cfg, probe_vars[i][1], value, false, name, err);
-	/* A typo must not silently leave capabilities in place. */
-	return fail(err, 2, "%s: unknown variable (known: CAPINIT_CAP_DROP CAPINIT_CAP_ADD "
-			    "CAPINIT_USER CAPINIT_NO_NEW_PRIVS CAPINIT_GRACE CAPINIT_KILL_GROUP "
-			    "CAPINIT_VERBOSE CAPINIT_PRINT CAPINIT_USERNS CAPINIT_PROBE "
-			    "CAPINIT_PROBE_PORT CAPINIT_PROBE_CHECK CAPINIT_PROBE_TIMEOUT "
-			    "CAPINIT_PROBE_REPEAT CAPINIT_PROBE_JSON CAPINIT_PROBE_VERIFY "
-			    "CAPINIT_PROBE_CANDIDATES)",
-		    name);
-}
+			     struct config_error *err);
 
 /* tini's and dumb-init's variables, read in every personality with the
  * leniency of the originals (tini: set at all means on). */
@@ -520,6 +472,9 @@ struct option_def {
 	/* 0 (false): none; 1 (true): required; OPTIONAL_ARG: only as
 	 * "--flag=VALUE", never the next word (--probe-verify). */
 	unsigned char has_arg;
+	/* Also a variable: CAPINIT_ and the long flag's name in capitals,
+	 * '-' as '_' (--cap-drop: CAPINIT_CAP_DROP). */
+	bool env;
 	enum opt id;
 };
 
@@ -528,33 +483,33 @@ struct option_def {
 /* capinit's own flags first, then tini's and dumb-init's; none collide. The
  * spellings double as the names used in messages. */
 static const struct option_def options[] = {
-	{NULL, "--cap-drop", true, OPT_CAP_DROP},
-	{NULL, "--cap-add", true, OPT_CAP_ADD},
-	{NULL, "--user", true, OPT_USER},
-	{NULL, "--no-new-privs", true, OPT_NO_NEW_PRIVS},
-	{NULL, "--grace", true, OPT_GRACE},
-	{NULL, "--print", false, OPT_PRINT},
-	{NULL, "--probe", false, OPT_PROBE},
-	{NULL, "--probe-port", true, OPT_PROBE},
-	{NULL, "--probe-check", true, OPT_PROBE},
-	{NULL, "--probe-timeout", true, OPT_PROBE},
-	{NULL, "--probe-repeat", true, OPT_PROBE},
-	{NULL, "--probe-json", false, OPT_PROBE},
-	{NULL, "--probe-verify", OPTIONAL_ARG, OPT_PROBE},
-	{NULL, "--probe-candidates", true, OPT_PROBE},
-	{NULL, "--userns", true, OPT_USERNS},
-	{"-h", "--help", false, OPT_HELP},
-	{NULL, "--version", false, OPT_VERSION},
-	{"-v", "--verbose", false, OPT_VERBOSE},
-	{"-g", "--kill-group", false, OPT_KILL_GROUP},
-	{"-s", NULL, false, OPT_SUBREAPER},     /* tini */
-	{"-p", NULL, true, OPT_PDEATH},         /* tini */
-	{"-w", NULL, false, OPT_WARN_REAP},     /* tini */
-	{"-e", NULL, true, OPT_EXIT_ZERO},      /* tini */
-	{"-l", NULL, false, OPT_LICENSE},       /* tini */
-	{"-V", NULL, false, OPT_VERSION},       /* dumb-init */
-	{"-c", "--single-child", false, OPT_SINGLE_CHILD}, /* dumb-init */
-	{"-r", "--rewrite", true, OPT_REWRITE}, /* dumb-init */
+	{NULL, "--cap-drop", true, true, OPT_CAP_DROP},
+	{NULL, "--cap-add", true, true, OPT_CAP_ADD},
+	{NULL, "--user", true, true, OPT_USER},
+	{NULL, "--no-new-privs", true, true, OPT_NO_NEW_PRIVS},
+	{NULL, "--grace", true, true, OPT_GRACE},
+	{"-g", "--kill-group", false, true, OPT_KILL_GROUP},
+	{"-v", "--verbose", false, true, OPT_VERBOSE},
+	{NULL, "--print", false, true, OPT_PRINT},
+	{NULL, "--userns", true, true, OPT_USERNS},
+	{NULL, "--probe", false, true, OPT_PROBE},
+	{NULL, "--probe-port", true, true, OPT_PROBE},
+	{NULL, "--probe-check", true, true, OPT_PROBE},
+	{NULL, "--probe-timeout", true, true, OPT_PROBE},
+	{NULL, "--probe-repeat", true, true, OPT_PROBE},
+	{NULL, "--probe-json", false, true, OPT_PROBE},
+	{NULL, "--probe-verify", OPTIONAL_ARG, true, OPT_PROBE},
+	{NULL, "--probe-candidates", true, true, OPT_PROBE},
+	{"-h", "--help", false, false, OPT_HELP},
+	{NULL, "--version", false, false, OPT_VERSION},
+	{"-s", NULL, false, false, OPT_SUBREAPER},     /* tini */
+	{"-p", NULL, true, false, OPT_PDEATH},         /* tini */
+	{"-w", NULL, false, false, OPT_WARN_REAP},     /* tini */
+	{"-e", NULL, true, false, OPT_EXIT_ZERO},      /* tini */
+	{"-l", NULL, false, false, OPT_LICENSE},       /* tini */
+	{"-V", NULL, false, false, OPT_VERSION},       /* dumb-init */
+	{"-c", "--single-child", false, false, OPT_SINGLE_CHILD}, /* dumb-init */
+	{"-r", "--rewrite", true, false, OPT_REWRITE}, /* dumb-init */
 };
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])
@@ -668,6 +623,67 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 		return parse_bool(value, source, &cfg->userns, err);
 	}
 	return 0;
+}
+
+/* CAPINIT_X_Y as the flag --x-y, with the values a variable takes: the
+ * switches read a boolean (CAPINIT_PRINT=1), CAPINIT_VERBOSE a level, and
+ * CAPINIT_KILL_GROUP only adds (the environment's order is arbitrary: any
+ * source asking for group signals, this, TINI_KILL_PROCESS_GROUP or -g,
+ * wins). A typo must not silently leave capabilities in place: anything
+ * else is an error listing the variables. */
+static int parse_capinit_var(struct config *cfg, const char *name, const char *value,
+			     struct config_error *err)
+{
+	char flag[40];
+	size_t n = 0;
+	const struct option_def *def = NULL;
+	for (const char *c = name + 8; *c && n < sizeof flag - 1; c++)
+		flag[n++] = (char)(*c == '_' ? '-' : *c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : '?');
+	if (name[8 + n] == '\0' && n > 0)
+		def = find_long(flag, n);
+	bool b = false;
+	if (def == NULL || !def->env) {
+		size_t used = (size_t)fmt_snprintf(err->msg, sizeof err->msg,
+						   "%s: unknown variable (known:", name);
+		for (size_t i = 0; i < OPTION_COUNT && used < sizeof err->msg; i++) {
+			if (!options[i].env)
+				continue;
+			used += (size_t)fmt_snprintf(err->msg + used, sizeof err->msg - used,
+						     " CAPINIT_");
+			for (const char *c = options[i].long_flag + 2;
+			     *c && used + 2 < sizeof err->msg; c++)
+				err->msg[used++] = (char)(*c == '-' ? '_' : *c - 'a' + 'A');
+			err->msg[used] = '\0';
+		}
+		if (used + 2 < sizeof err->msg)
+			memcpy(err->msg + used, ")", 2);
+		err->status = 2;
+		return -1;
+	}
+	switch (def->id) {
+	case OPT_PRINT:
+		return parse_bool(value, name, &cfg->print, err);
+	case OPT_VERBOSE:
+		return set_verbose(cfg, value, name, err);
+	case OPT_KILL_GROUP:
+		if (parse_bool(value, name, &b, err) != 0)
+			return -1;
+		cfg->kill_group = cfg->kill_group || b;
+		return 0;
+	case OPT_PROBE:
+		return set_probe(cfg, def->long_flag + 7, value, false, name, err);
+	case OPT_CAP_DROP:
+	case OPT_CAP_ADD:
+	case OPT_USER: {
+		/* Kept as the setting's source: a copy that lives as long as cfg
+		 * (name is the caller's buffer). */
+		char *kept = cfg->var_names[def->id - OPT_CAP_DROP];
+		memcpy(kept, name, strlen(name) + 1);
+		return apply_option(cfg, def, value, kept, err);
+	}
+	default:
+		return apply_option(cfg, def, value, name, err);
+	}
 }
 
 /* "--name=value" or "--name value". Returns how many extra argv words were

@@ -35,8 +35,10 @@ struct config {
 	bool drop_set, drop_all, add_set;
 	capmask drop, add;
 	struct id_spec user, group;
-	/* The variable or flag each setting came from, for messages. */
+	/* The variable or flag each setting came from, for messages; a
+	 * variable's name is kept in var_names (drop, add, user). */
 	const char *drop_source, *add_source, *user_source;
+	char var_names[3][20];
 	bool no_new_privs;
 
 	/* Supervision. */

@@ -82,25 +82,23 @@ static void warn_about_plan(const struct config *cfg, const struct plan *plan)
 		log_info("no CAP_SETPCAP: bounding set left as handed over (the child is "
 			 "non-root under no_new_privs, so it cannot regain anything)");
 	if (plan->cannot_signal_child)
-		log_warn("warning: the runtime did not grant CAP_KILL, so signals (docker stop, "
-			 "Ctrl-C) cannot reach the app running as uid %u: grant KILL (Docker's "
-			 "default; securityContext.capabilities.add: [KILL])",
+		log_warn("warning: no CAP_KILL: signals (docker stop, Ctrl-C) cannot reach the "
+			 "app running as uid %u; grant KILL (Docker's default)",
 			 (unsigned)plan->uid);
 	if (plan->nnp_forced_by_runtime)
 		log_info("no_new_privs was already set by the runtime and stays set");
 	/* Where the spec adds it; an app that merely keeps what the runtime
 	 * gave is shown by --print. */
 	if (plan->ptrace_added)
-		log_warn("warning: the app gets CAP_SYS_PTRACE, which overrides capinit's "
-			 "non-dumpable flag: it can attach to capinit (PID 1) and read its "
-			 "memory, /proc/1/environ and /proc/1/fd");
+		log_warn("warning: the app gets CAP_SYS_PTRACE: it can attach to capinit (PID 1) "
+			 "and read its memory, /proc/1/environ and /proc/1/fd");
 	/* Measured on Linux 6.18: the non-dumpable flag does not keep an app
 	 * with CAP_SYS_ADMIN from capinit's /proc/1/maps, nor a root one from
 	 * /proc/1/environ. */
 	if (plan->sys_admin_added)
-		log_warn("warning: the app gets CAP_SYS_ADMIN, with which current kernels let it "
-			 "read capinit's (PID 1's) /proc/1/environ (as root; CAPINIT_* variables "
-			 "included) and /proc/1/maps despite capinit's non-dumpable flag");
+		log_warn("warning: the app gets CAP_SYS_ADMIN: it can read /proc/1/environ (as "
+			 "root; CAPINIT_* variables included) and /proc/1/maps despite capinit's "
+			 "non-dumpable flag");
 	if (plan->named_user_is_root)
 		log_warn("warning: %s: '%s' is uid 0 in the image's /etc/passwd: the app runs as "
 			 "root",

@@ -13,10 +13,9 @@ static void explain_not_granted(const char *source, capmask missing, const struc
 	capmask_format(missing, ",", names, sizeof names);
 	if (rt->euid != 0 && (rt->permitted & rt->bounding) == 0) {
 		fmt_snprintf(err, errsize,
-			 "%s: cannot add %s: capinit runs as uid %u with no "
-			 "capabilities (runAsNonRoot/runAsUser) and can only narrow what it was "
-			 "given; run capinit as root with the capability granted "
-			 "(securityContext.capabilities.add) and set CAPINIT_USER for the app",
+			 "%s: cannot add %s: capinit runs as uid %u with no capabilities and can "
+			 "only narrow what it was given; run it as root with the capability "
+			 "granted, and set CAPINIT_USER for the app",
 			 source, names, (unsigned)rt->euid);
 		return;
 	}
@@ -74,10 +73,9 @@ static int plan_bounding(const struct runtime *rt, bool child_root, struct plan 
 		return 0;
 	if (child_root || !p->no_new_privs) {
 		fmt_snprintf(err, errsize,
-			 "cannot shrink the bounding set: the runtime did not grant CAP_SETPCAP, "
-			 "and a child %s could regain dropped capabilities through a setuid-root "
-			 "or file-capability program; grant SETPCAP (docker run "
-			 "--cap-add=SETPCAP, Docker's default) or run the app as non-root "
+			 "cannot shrink the bounding set: no CAP_SETPCAP, and a child %s could "
+			 "regain dropped capabilities through a setuid or file-capability "
+			 "program; grant SETPCAP (Docker's default) or run the app as non-root "
 			 "(CAPINIT_USER) with no_new_privs",
 			 child_root ? "running as root" : "without no_new_privs");
 		return -1;
@@ -109,9 +107,8 @@ static int plan_user(const struct config *cfg, const struct user_ids *ids,
 		bool mixed = rt->ruid != rt->euid || rt->euid != rt->suid;
 		if (mixed && (rt->ruid == 0 || rt->euid == 0 || rt->suid == 0)) {
 			fmt_snprintf(err, errsize,
-				 "capinit runs with mixed user ids (real %u, effective %u, saved %u), "
-				 "so whether the command would run as root is ambiguous: set "
-				 "CAPINIT_USER to choose its user",
+				 "capinit runs with mixed user ids (real %u, effective %u, saved "
+				 "%u): set CAPINIT_USER to choose the command's user",
 				 (unsigned)rt->ruid, (unsigned)rt->euid, (unsigned)rt->suid);
 			return -1;
 		}
@@ -131,9 +128,8 @@ static int plan_user(const struct config *cfg, const struct user_ids *ids,
 	capmask need = CAPMASK_BIT(CAP_SETUID) | CAPMASK_BIT(CAP_SETGID);
 	if ((rt->permitted & need) != need) {
 		fmt_snprintf(err, errsize,
-			 "%s: switching to uid %u needs CAP_SETUID and CAP_SETGID, "
-			 "which the runtime did not grant to capinit (docker run --cap-add, or "
-			 "securityContext.capabilities.add)",
+			 "%s: switching to uid %u needs CAP_SETUID and CAP_SETGID, not granted "
+			 "to capinit (docker run --cap-add, or capabilities.add)",
 			 cfg->user_source, (unsigned)ids->uid);
 		return -1;
 	}
@@ -183,18 +179,17 @@ static int plan_userns(const struct config *cfg, const struct runtime *rt, struc
 		return 0;
 	if (userns_guard_native() == NULL) {
 		fmt_snprintf(err, errsize,
-			 "CAPINIT_USERNS: this build of capinit has no user-namespace guard for "
-			 "its architecture; set CAPINIT_USERNS=1 to leave user namespaces to the "
-			 "runtime's seccomp profile");
+			 "CAPINIT_USERNS: this build has no user-namespace guard for its "
+			 "architecture; set CAPINIT_USERNS=1 to leave user namespaces to the "
+			 "runtime");
 		return -1;
 	}
 	if (!p->no_new_privs && !(rt->permitted & admin)) {
 		fmt_snprintf(err, errsize,
 			 "CAPINIT_NO_NEW_PRIVS=0: without no_new_privs the kernel takes the "
-			 "user-namespace guard (a seccomp filter) only from a process holding "
-			 "CAP_SYS_ADMIN, which the runtime did not grant to capinit; keep "
-			 "no_new_privs (CAPINIT_NO_NEW_PRIVS=1), or set CAPINIT_USERNS=1 to leave "
-			 "user namespaces to the runtime's seccomp profile");
+			 "user-namespace guard only from a holder of CAP_SYS_ADMIN, which "
+			 "capinit was not granted; keep CAPINIT_NO_NEW_PRIVS=1, or set "
+			 "CAPINIT_USERNS=1");
 		return -1;
 	}
 	return 0;

@@ -23,6 +23,7 @@
 #include "probe_port.h"
 #include "probe_report.h"
 #include "probe_search.h"
+#include "rawsys.h"
 
 /* Zero-initialised (fd 1 is set in probe_main) so its buffer costs nothing
  * in the binary. */
@@ -358,7 +359,7 @@ static void setup_signals(struct probe_ctx *ctx)
 		       KSIG_BIT(SIGHUP) | KSIG_BIT(SIGQUIT);
 	ctx->sfd = ksig_signalfd(set);
 	if (ctx->sfd >= 0)
-		(void)fcntl(ctx->sfd, F_SETFL, O_NONBLOCK);
+		(void)raw_set_nonblock(ctx->sfd);
 }
 
 static int exit_status(const struct probe_result *res)

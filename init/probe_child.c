@@ -10,6 +10,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "privilege.h"
+#include "rawsys.h"
 
 int probe_trial_plan(const struct probe_ctx *ctx, capmask set, bool userns, struct plan *p,
 		     char *err, size_t errsize)
@@ -52,7 +53,7 @@ int probe_check_plan(const struct probe_ctx *ctx, bool keep_uid, struct plan *p,
 
 static void stdio_to(int out)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int null = raw_open("/dev/null", O_RDWR);
 	if (null >= 0)
 		(void)dup2(null, STDIN_FILENO);
 	if (out >= 0) {

@@ -12,11 +12,12 @@
 #include "filecaps.h"
 #include "fmt.h"
 #include "plan.h"
+#include "rawsys.h"
 
 /* The first line of a small file (a sysctl), without its newline. */
 static bool read_line(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = raw_open(path, O_RDONLY);
 	if (fd < 0)
 		return false;
 	ssize_t n = read(fd, buf, size - 1);

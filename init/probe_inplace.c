@@ -34,11 +34,10 @@ static int inplace_setup(struct probe_ctx *ctx, int *status, char *err, size_t e
 	*status = 125;
 	if (getpid() != 1) {
 		fmt_snprintf(err, errsize,
-			     "--probe: trials need a fresh start each, and here capinit can give "
-			     "them none: run it as PID 1 of a container (docker run -e "
-			     "CAPINIT_PROBE=1 IMAGE), as root with CAP_SYS_ADMIN (each trial then "
-			     "runs in a sandbox of its own), or through the engine (capinit --probe "
-			     "-- docker run ... IMAGE)");
+			     "--probe: each trial needs a fresh start, which capinit cannot give "
+			     "here: run it as a container's PID 1 (docker run -e CAPINIT_PROBE=1 "
+			     "IMAGE), as root with CAP_SYS_ADMIN (a sandbox per trial), or "
+			     "through the engine (capinit --probe -- docker run ... IMAGE)");
 		return -1;
 	}
 	/* Alone? waitid without reaping: ECHILD means no child at all. */
@@ -53,10 +52,10 @@ static int inplace_setup(struct probe_ctx *ctx, int *status, char *err, size_t e
 			continue;
 		}
 		fmt_snprintf(err, errsize,
-			     "--probe: processes started before the probe run in this container (a "
-			     "helper of the entrypoint?), and ending a trial here ends every "
-			     "process but PID 1: start the probe as the container's first process, "
-			     "or probe through the engine (capinit --probe -- docker run ... IMAGE)");
+			     "--probe: processes started before the probe run in this container "
+			     "(a helper of the entrypoint?), and ending a trial ends all but PID "
+			     "1: start the probe as the container's first process, or through "
+			     "the engine (capinit --probe -- docker run ... IMAGE)");
 		return -1;
 	}
 	/* Trials of another uid can be ended only with CAP_KILL. */
@@ -77,9 +76,9 @@ static int inplace_start(struct probe_ctx *ctx, struct probe_live *live, char *e
 	if (probe_trial_plan(ctx, live->set, live->userns, &app_plan, err, errsize) != 0)
 		return -1;
 	int ex[2], out[2];
-	if (pipe2(ex, O_CLOEXEC) != 0)
+	if (raw_pipe2(ex, O_CLOEXEC) != 0)
 		goto fail;
-	if (pipe2(out, O_CLOEXEC) != 0) {
+	if (raw_pipe2(out, O_CLOEXEC) != 0) {
 		close(ex[0]);
 		close(ex[1]);
 		goto fail;
@@ -99,8 +98,8 @@ static int inplace_start(struct probe_ctx *ctx, struct probe_live *live, char *e
 	}
 	live->exec_fd = ex[0];
 	live->out_fd = out[0];
-	(void)fcntl(ex[0], F_SETFL, O_NONBLOCK);
-	(void)fcntl(out[0], F_SETFL, O_NONBLOCK);
+	(void)raw_set_nonblock(ex[0]);
+	(void)raw_set_nonblock(out[0]);
 	return 0;
 fail:
 	fmt_snprintf(err, errsize, "--probe: cannot start a trial: %s", strerror(errno));
@@ -117,7 +116,7 @@ static bool others_remain(void)
 		if (r < 0 && errno == ECHILD)
 			return false;
 		if (r == 0)
-			usleep(10000);
+			raw_sleep_ms(10);
 	}
 	return true;
 }
@@ -188,7 +187,7 @@ static int kill_all(char *err, size_t errsize)
 			return -1;
 		}
 		if (!reaped)
-			usleep(1000);
+			raw_sleep_ms(1);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include "filecaps.h"
 #include "fmt.h"
 #include "log.h"
+#include "rawsys.h"
 
 /* Poll intervals while a trial runs (the init's own supervision never
  * polls): the port tables from 10 ms doubling to 200 ms, the check command
@@ -26,9 +27,7 @@
 
 long long probe_now_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return raw_monotonic_us();
 }
 
 /* COMMAND's last non-empty line of output, escaped: the evidence. */

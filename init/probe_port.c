@@ -10,6 +10,7 @@
 #include "decimal.h"
 #include "fmt.h"
 #include "probe_socktab.h"
+#include "rawsys.h"
 
 /* At most this many sockets on the port are looked for (a server has one
  * or two: IPv4 and IPv6). */
@@ -21,7 +22,7 @@
 static int scan_table(const char *path, unsigned port, bool udp, unsigned long long *inodes,
 		      int *n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = raw_open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	char buf[4096];
@@ -61,7 +62,7 @@ static int scan_table(const char *path, unsigned port, bool udp, unsigned long l
 static bool each_entry(const char *dir, bool (*fn)(const char *name, void *arg), void *arg,
 		       bool *denied)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = raw_open(dir, O_RDONLY | O_DIRECTORY);
 	if (fd < 0) {
 		if (errno == EACCES && denied)
 			*denied = true;

@@ -95,7 +95,7 @@ __attribute__((noreturn)) static void trial_init(const struct probe_ctx *ctx, in
 			if (r < 0 && errno == ECHILD)
 				others = 0;
 			else if (r == 0)
-				usleep(10000);
+				raw_sleep_ms(10);
 		}
 	}
 	send_event(ev_w, EV_EXITED, st, others, NULL);
@@ -133,7 +133,7 @@ static int sandbox_setup(struct probe_ctx *ctx, int *status, char *err, size_t e
 	}
 	/* A dry run: a sandbox that cannot be built is found now, with why. */
 	int ev[2];
-	if (pipe2(ev, O_CLOEXEC) != 0)
+	if (raw_pipe2(ev, O_CLOEXEC) != 0)
 		return fmt_snprintf(err, errsize, "--probe: pipe: %s", strerror(errno)), -1;
 	pid_t pid = spawn(ctx, NULL, NULL, ev);
 	if (pid < 0) {
@@ -163,7 +163,8 @@ static int sandbox_start(struct probe_ctx *ctx, struct probe_live *live, char *e
 	if (probe_trial_plan(ctx, live->set, live->userns, &app_plan, err, errsize) != 0)
 		return -1;
 	int ex[2] = {-1, -1}, out[2] = {-1, -1}, ev[2] = {-1, -1};
-	if (pipe2(ex, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(ev, O_CLOEXEC) != 0) {
+	if (raw_pipe2(ex, O_CLOEXEC) != 0 || raw_pipe2(out, O_CLOEXEC) != 0 ||
+	    raw_pipe2(ev, O_CLOEXEC) != 0) {
 		fmt_snprintf(err, errsize, "--probe: pipe: %s", strerror(errno));
 		for (int i = 0; i < 2; i++) {
 			if (ex[i] >= 0)
@@ -185,7 +186,7 @@ static int sandbox_start(struct probe_ctx *ctx, struct probe_live *live, char *e
 	live->out_fd = out[0];
 	live->event_fd = ev[0];
 	for (int i = 0; i < 3; i++)
-		(void)fcntl(i == 0 ? ex[0] : i == 1 ? out[0] : ev[0], F_SETFL, O_NONBLOCK);
+		(void)raw_set_nonblock(i == 0 ? ex[0] : i == 1 ? out[0] : ev[0]);
 	char path[64];
 	fmt_snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)live->main);
 	ssize_t len = readlink(path, trial_pidns, sizeof trial_pidns - 1);
@@ -249,9 +250,9 @@ static pid_t sandbox_check(struct probe_ctx *ctx, struct probe_live *live)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	char path[64];
 	fmt_snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)live->main);
-	int mnt = open(path, O_RDONLY | O_CLOEXEC);
+	int mnt = raw_open(path, O_RDONLY);
 	fmt_snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)live->main);
-	int pidns = open(path, O_RDONLY | O_CLOEXEC);
+	int pidns = raw_open(path, O_RDONLY);
 	if (mnt < 0 || pidns < 0 || setns(mnt, CLONE_NEWNS) != 0 || setns(pidns, CLONE_NEWPID) != 0)
 		_exit(125);
 	pid_t c = raw_fork();

@@ -1,6 +1,8 @@
-/* Two system calls made directly, where musl's wrappers add calls capinit
+/* System calls made directly, where musl's wrappers add calls capinit
  * does not need on its start-up path (each ~2 us on a virtual machine with
- * the usual mitigations).
+ * the usual mitigations), or code it does not need: each wrapper below
+ * replaces one of a few hundred bytes (fallbacks for kernels before 2.6.27,
+ * the vDSO lookup) in a binary whose size is a target.
  *
  * raw_open: musl's open() follows O_CLOEXEC with an fcntl(FD_CLOEXEC) for
  * kernels older than 2.6.23; every kernel capinit runs on honours the flag.
@@ -16,7 +18,9 @@
 #define INIT_RAWSYS_H
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -25,6 +29,46 @@ static inline int raw_open(const char *path, int flags)
 {
 	return (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
 }
+
+/* With a mode, for O_CREAT. */
+static inline int raw_open_mode(const char *path, int flags, mode_t mode)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, mode);
+}
+
+static inline int raw_pipe2(int fd[2], int flags)
+{
+	return (int)syscall(SYS_pipe2, fd, flags);
+}
+
+static inline int raw_socketpair(int domain, int type, int protocol, int fd[2])
+{
+	return (int)syscall(SYS_socketpair, domain, type, protocol, fd);
+}
+
+static inline int raw_set_nonblock(int fd)
+{
+	return (int)syscall(SYS_fcntl, fd, F_SETFL, O_NONBLOCK);
+}
+
+/* CLOCK_MONOTONIC in microseconds, by the system call rather than the
+ * vDSO (whose lookup is ~1 kB of code): the probe and the grace period
+ * read it a few times per trial or second, never on the start-up path.
+ * 32-bit ABIs with a 64-bit time_t take the 64-bit call. */
+static inline long long raw_monotonic_us(void)
+{
+#ifdef SYS_clock_gettime64
+	long long ts[2] = {0, 0};
+	(void)syscall(SYS_clock_gettime64, CLOCK_MONOTONIC, ts);
+#else
+	long ts[2] = {0, 0};
+	(void)syscall(SYS_clock_gettime, CLOCK_MONOTONIC, ts);
+#endif
+	return (long long)ts[0] * 1000000 + (long long)ts[1] / 1000;
+}
+
+/* A pause without musl's usleep/nanosleep chain: poll, already linked. */
+static inline void raw_sleep_ms(int ms) { (void)poll(NULL, 0, ms); }
 
 static inline pid_t raw_fork(void)
 {

@@ -12,6 +12,7 @@
 
 #include "fmt.h"
 #include "mountinfo.h"
+#include "rawsys.h"
 
 #define MAX_MOUNTS 256
 #define MOUNTINFO_MAX ((size_t)256 * 1024)
@@ -47,7 +48,7 @@ static size_t parse_all(char *text, size_t len, struct mount_entry *e, size_t ma
 
 static size_t read_all(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = raw_open(path, O_RDONLY);
 	if (fd < 0)
 		return 0;
 	size_t len = 0;
@@ -61,12 +62,12 @@ static size_t read_all(const char *path, char *buf, size_t size)
 /* Copy a small file to dst; false if it is larger than COPY_MAX. */
 static bool copy_file(const char *src, const char *dst, char *buf)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int in = raw_open(src, O_RDONLY);
 	if (in < 0)
 		return false;
 	struct stat st;
 	bool ok = fstat(in, &st) == 0 && (size_t)st.st_size <= COPY_MAX;
-	int out = ok ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777) : -1;
+	int out = ok ? raw_open_mode(dst, O_WRONLY | O_CREAT | O_EXCL, st.st_mode & 07777) : -1;
 	ssize_t n;
 	while (out >= 0 && (n = read(in, buf, COPY_MAX)) > 0)
 		ok = ok && write(out, buf, (size_t)n) == n;

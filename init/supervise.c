@@ -249,9 +249,7 @@ static void forward(const struct supervisor *s, int sig)
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return raw_monotonic_us() / 1000;
 }
 
 /* Wait for signals (timeout_ms < 0: no time limit), forward them, and reap
@@ -438,7 +436,7 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 	 * carries the child's word back as well (child_gives_up). Close on
 	 * exec, so the app never holds either end. */
 	int go[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
+	if (raw_socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0) {
 		log_error("cannot start the child: socketpair: %s", strerror(errno));
 		return 125;
 	}

@@ -216,10 +216,17 @@ struct group_query {
 
 static bool has_member(char *list, const char *name)
 {
-	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
-		if (strcmp(tok, name) == 0)
+	/* strtok's fields, without strtok (and the strspn it brings) for
+	 * one loop; an empty name matches no field, as with strtok. */
+	size_t n = strlen(name);
+	for (char *tok = list;; tok++) {
+		size_t len = strcspn(tok, ",");
+		if (len == n && n > 0 && strncmp(tok, name, n) == 0)
 			return true;
-	return false;
+		tok += len;
+		if (*tok == '\0')
+			return false;
+	}
 }
 
 static void add_group(struct user_ids *ids, gid_t gid, bool *overflow)

@@ -98,9 +98,15 @@ build/release/commit: FORCE
 	@mkdir -p $(@D)
 	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
 
-dist/capinit-linux-%: $(SRCS) $(HDRS) mk/hot-bss.ld build/release/%/libcap/lib/libcap.a build/release/commit
-	@mkdir -p dist
-	$(release_cc_$*) $(RELEASE_CFLAGS) $(SRCS) -Ibuild/release/$*/libcap/include \
+# One object per source file, as the Makefile builds them: mk/layout.ld
+# places code and data by object.
+dist/capinit-linux-%: $(SRCS) $(HDRS) $(LD_SCRIPTS) build/release/%/libcap/lib/libcap.a build/release/commit
+	@mkdir -p dist build/release/$*/obj
+	@set -e; for f in $(SRCS); do \
+		echo "$(release_cc_$*) ... -c $$f"; \
+		$(release_cc_$*) $(RELEASE_CFLAGS) -Ibuild/release/$*/libcap/include -c $$f \
+			-o build/release/$*/obj/$$(basename $$f .c).o; done
+	$(release_cc_$*) $(patsubst init/%.c,build/release/$*/obj/%.o,$(SRCS)) \
 		-Lbuild/release/$*/libcap/lib -lcap $(RELEASE_LDFLAGS) -o $@
 	@file -b $@ | grep -q 'statically linked' || { echo "$@ is not static" >&2; rm -f $@; exit 1; }
 

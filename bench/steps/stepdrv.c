@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,9 @@ int main(int argc, char **argv)
 			perror(argv[2]);
 			return 1;
 		}
+		/* Writable for the instrumented child after a switch to another
+		 * user (--spec: nobody), whatever the umask. */
+		(void)fchmod(fd, 0666);
 		long long t0 = now_ns();
 		int n = snprintf(line, sizeof line, "R\t%lld\n", t0);
 		if (write(fd, line, (size_t)n) != n)

@@ -47,9 +47,12 @@ MARKS = [
     ("supervise.c", "int go[2];", "before", 'STEP("shrink bounding set");'),
     ("supervise.c", "s.child = raw_fork();", "before", 'STEP("pipe");'),
     ("supervise.c", "s.child = raw_fork();", "after", 'STEP("clone");'),
-    ("supervise.c", "enter_tty_mode(s->tty, s->stdin_tty);", "before", 'STEP("C: close fds");'),
-    ("supervise.c", "if (privilege_apply(plan, rt) != 0)", "before", 'STEP("C: setpgid/tty");'),
-    ("privilege.c", "return verify(p, rt);", "before", 'STEP("C: apply plan");'),
+    ("supervise.c", "if (enter_tty_mode(s->tty, s->stdin_tty) != 0", "before", 'STEP("C: close fds");'),
+    ("privilege.c", "bool touch_caps = p->spec_given || p->switch_user;", "before", 'STEP("C: setpgid/tty");'),
+    ("privilege.c", "/* The user-namespace guard first of all", "before", 'STEP("C: raise effective");'),
+    ("privilege.c", "/* The bounding set first, while CAP_SETPCAP is still held", "before",
+     'STEP("C: nnp, user-namespace guard");'),
+    ("privilege.c", "return verify(p, rt);", "before", 'STEP("C: bounding, ambient, ids, capset, nnp");'),
     ("privilege.c", "struct runtime now;", "after", 'STEP("C: (verify entry)");'),
     ("supervise.c", "char byte;", "before", 'STEP("C: verify (re-read, compare)");'),
     ("supervise.c", "if (persona_get(cfg->personality)->child_keeps_ignored", "before",
@@ -57,7 +60,7 @@ MARKS = [
     ("supervise.c", "execvpe(cfg->command[0]", "before",
      'STEP("C: signal mask"); STEP_DUMP(\'C\');'),
     ("supervise.c", "if (privilege_drop_self(plan, &rt) != 0) {", "before", 'STEP("P: close read end");'),
-    ("supervise.c", "if (write(go[1], \"x\", 1) != 1)", "before", 'STEP("P: drop own caps, nnp");'),
+    ("supervise.c", "if (send(go[1], \"x\", 1, MSG_NOSIGNAL) != 1)", "before", 'STEP("P: drop own caps, nnp");'),
     ("supervise.c", "if (s.tty == TTY_FOREGROUND)", "before", 'STEP("P: write go, close");'),
     ("supervise.c", "if (chdir(\"/\") != 0)", "before", 'STEP("P: setpgid child");'),
     ("supervise.c", "log_event(&(struct event){.kind = EV_CHILD_SPAWNED", "before", 'STEP("P: chdir /");'),
@@ -101,13 +104,24 @@ def build(tree, out_dir):
     srcs = sorted(os.path.join(init, f) for f in os.listdir(init) if f.endswith(".c"))
     lib = os.path.join(ROOT, "build", "libcap-musl")
     binary = os.path.join(out_dir, "capinit")
-    cmd = (["musl-gcc", "-std=gnu11", "-Os", "-Wall", "-Wextra", "-DPROGRAM_VERSION=\"steps\"",
-            "-ffunction-sections", "-fdata-sections", "-fno-asynchronous-unwind-tables",
-            "-fno-unwind-tables", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2",
-            "-include", os.path.join(HERE, "stepclock.h")] + srcs
-           + [f"-I{lib}/include", f"-L{lib}/lib", "-lcap", "-static", "-Wl,--gc-sections",
-              "-Wl,-O1", "-s", "-o", binary])
-    subprocess.run(cmd, check=True)
+    flags = ["-std=gnu11", "-Os", "-Wall", "-Wextra", "-DPROGRAM_VERSION=\"steps\"",
+             "-ffunction-sections", "-fdata-sections", "-fno-asynchronous-unwind-tables",
+             "-fno-unwind-tables", "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2",
+             "-include", os.path.join(HERE, "stepclock.h"), f"-I{lib}/include"]
+    # One object per source file and the tree's linker scripts, as its
+    # Makefile links build/capinit (mk/layout.ld places code by object).
+    objs = []
+    for src in srcs:
+        obj = os.path.join(out_dir, "obj", os.path.basename(src)[:-2] + ".o")
+        os.makedirs(os.path.dirname(obj), exist_ok=True)
+        subprocess.run(["musl-gcc"] + flags + ["-c", src, "-o", obj], check=True)
+        objs.append(obj)
+    scripts = []
+    for ld in ("hot-bss.ld", "layout.ld"):
+        if os.path.exists(os.path.join(tree, "mk", ld)):
+            scripts.append("-Wl,-T," + os.path.join(tree, "mk", ld))
+    subprocess.run(["musl-gcc"] + objs + [f"-L{lib}/lib", "-lcap", "-static", "-Wl,--gc-sections",
+                                          "-Wl,-O1"] + scripts + ["-s", "-o", binary], check=True)
     drv = os.path.join(out_dir, "stepdrv")
     subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", drv,
                     os.path.join(HERE, "stepdrv.c")], check=True)
@@ -175,6 +189,8 @@ def main():
     ap.add_argument("--spec", action="store_true",
                     help="CAPINIT_CAP_DROP=ALL CAPINIT_CAP_ADD=NET_BIND_SERVICE CAPINIT_USER=nobody")
     ap.add_argument("--pid1", action="store_true", help="run under bench's pidns launcher")
+    ap.add_argument("--env", action="append", default=[], metavar="CAPINIT_VAR=VALUE",
+                    help="another variable for capinit (e.g. CAPINIT_USERNS=1), repeatable")
     a = ap.parse_args()
     out_dir = os.path.join(ROOT, "build", "bench", "steps", a.name)
     os.makedirs(out_dir, exist_ok=True)
@@ -193,6 +209,9 @@ def main():
     env["STEPS_OUT"] = log
     if a.spec:
         env.update(CAPINIT_CAP_DROP="ALL", CAPINIT_CAP_ADD="NET_BIND_SERVICE", CAPINIT_USER="nobody")
+    for kv in a.env:
+        k, _, v = kv.partition("=")
+        env[k] = v
     cmd = [drv, str(a.runs), log, "--"]
     if a.pid1:
         cmd.append(tools["pidns"])
@@ -208,7 +227,8 @@ def main():
                 per[label] = []
                 order.append(label)
             per[label].append(ns / 1000.0)
-    print(f"| step ({a.name}{', spec' if a.spec else ''}{', PID 1' if a.pid1 else ''}; "
+    print(f"| step ({a.name}{', spec' if a.spec else ''}{', PID 1' if a.pid1 else ''}"
+          f"{''.join(', ' + kv for kv in a.env)}; "
           f"{len(runs)} runs) | median µs | p10 | p90 |")
     print("| --- | ---: | ---: | ---: |")
     for label in order:
