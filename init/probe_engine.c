@@ -35,6 +35,7 @@
 #include "privilege.h"
 #include "probe_engine_args.h"
 #include "probe_runner.h"
+#include "rawsys.h"
 
 /* How long capinit waits for the engine's own commands (inspect, rm): far
  * above what they take (~0.1 s), low enough that a hung daemon ends the
@@ -75,12 +76,7 @@ static struct engine {
 	bool client_done; /* it ended by itself */
 } eng; /* zero-initialised: no bytes in the binary */
 
-static long long now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+static long long now_us(void) { return raw_monotonic_us(); }
 
 static void sleep_us(long long us)
 {
@@ -129,9 +125,9 @@ static int run_helper(const struct probe_ctx *ctx, char *const *argv, char *out,
 	int p[2];
 	if (len != NULL)
 		*len = 0;
-	if (pipe2(p, O_CLOEXEC) != 0)
+	if (raw_pipe2(p, O_CLOEXEC) != 0)
 		return -1;
-	pid_t pid = fork();
+	pid_t pid = raw_fork();
 	if (pid == 0)
 		exec_client(ctx, argv, p[1]);
 	close(p[1]);
@@ -176,7 +172,9 @@ static bool container_exists(const struct probe_ctx *ctx, const char *name)
 	size_t len;
 	int rc = run_helper(ctx, argv, out, sizeof out - 1, &len);
 	out[len] = '\0';
-	return rc == 0 || strstr(out, "o such") == NULL;
+	/* "No such container" / "no such container": memmem, not strstr,
+	 * which would bring 1 kB of musl's two-way search along. */
+	return rc == 0 || memmem(out, len, "o such", 6) == NULL;
 }
 
 /* `ENGINE rm -f NAME` (Podman: -t 0, or it waits 10 s for the stop
@@ -282,11 +280,11 @@ __attribute__((noreturn)) static void watchdog_main(const struct probe_ctx *ctx,
 static int start_watchdog(const struct probe_ctx *ctx, char *err, size_t errsize)
 {
 	int p[2];
-	if (pipe2(p, O_CLOEXEC) != 0) {
+	if (raw_pipe2(p, O_CLOEXEC) != 0) {
 		fmt_snprintf(err, errsize, "--probe: pipe: %s", strerror(errno));
 		return -1;
 	}
-	pid_t pid = fork();
+	pid_t pid = raw_fork();
 	if (pid == 0) {
 		close(p[1]);
 		if (ctx->sfd >= 0)
@@ -506,16 +504,16 @@ static int engine_start(struct probe_ctx *ctx, struct probe_live *live, char *er
 		return -1;
 	}
 	int out[2];
-	if (pipe2(out, O_CLOEXEC) != 0) {
+	if (raw_pipe2(out, O_CLOEXEC) != 0) {
 		fmt_snprintf(err, errsize, "--probe: pipe: %s", strerror(errno));
 		return -1;
 	}
 	/* The loop reads what is there after each wake-up. */
-	(void)fcntl(out[0], F_SETFL, O_NONBLOCK);
+	(void)raw_set_nonblock(out[0]);
 	/* Named to the watchdog before the container can exist. */
 	watchdog_say('+', live->name);
 	pending_set(live->name, true);
-	pid_t pid = fork();
+	pid_t pid = raw_fork();
 	if (pid == 0)
 		exec_client(ctx, words, out[1]);
 	close(out[1]);
@@ -627,7 +625,7 @@ static pid_t engine_start_check(struct probe_ctx *ctx, struct probe_live *live)
 	bool reachable = eng.cmd.net != ENGINE_NET_NONE && eng.cmd.net != ENGINE_NET_SHARED;
 	if (!eng.addr_known && !eng.client_done && reachable)
 		(void)inspect_address(ctx, live->name);
-	pid_t pid = fork();
+	pid_t pid = raw_fork();
 	if (pid != 0)
 		return pid;
 	(void)setsid();
