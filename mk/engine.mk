@@ -24,5 +24,5 @@ engine-table: build/capinit build/engine/probe
 # engines (tests/engine/driver/engine_driver.c says how).
 build/engine/engine-driver: tests/engine/driver/engine_driver.c $(SRCS) $(HDRS) $(LIBCAP_DEP) | build
 	mkdir -p build/engine
-	$(CC_STATIC) $(CFLAGS_STATIC) -Iinit $< $(filter-out init/main.c,$(SRCS)) $(LIBCAP_FLAGS) \
+	$(CC_STATIC) $(CFLAGS_STATIC) $(LIBCAP_INC) -Iinit $< $(filter-out init/main.c,$(SRCS)) $(LIBCAP_FLAGS) \
 		$(LDFLAGS_STATIC) -o $@
