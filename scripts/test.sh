@@ -31,7 +31,7 @@ daemons() {
     /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/daemons -m "not slow and not search"
 }
 stage daemons daemons
-stage fuzz scripts/fuzz.sh 10
+stage fuzz scripts/fuzz.sh 5
 stage upstream make test-upstream
 stage release make release-deps test-release
 stage engine scripts/engine-test.sh

@@ -24,7 +24,7 @@ def test_probe_an_image_as_it_is(engine, images):
     result = json.loads(r.out)
     assert result["needed"] == ["NET_BIND_SERVICE"], r
     assert len(result["trials"]) <= 7 + 2, r
-    assert result["trials"][-1]["works"] and result["trials"][-1]["caps"] == ["NET_BIND_SERVICE"]
+    assert result["trials"][-1]["works"] and result["trials"][-1]["set"] == ["NET_BIND_SERVICE"]
     # One progress line per trial on stderr.
     progress = [line for line in r.err.splitlines() if "probe trial" in line]
     assert len(progress) == len(result["trials"]), r

@@ -307,18 +307,3 @@ def alive(pid):
             return f.read().split(") ")[1][0] != "Z"
     except FileNotFoundError:
         return False
-
-
-def test_the_search_through_the_runner_finds_the_apps_set(engine, images):
-    """The probe's own search (probe_search.c) over the runner's trials, as
-    `capinit --probe` runs them: capinit in the image switching to
-    CAPINIT_USER=app, httpd on port 80 needs NET_BIND_SERVICE, found within
-    the SPEC's 7 search trials for one capability of the engine's default."""
-    r = E.sh([str(DRIVER), "--search", "--probe-port=80", "--probe-timeout=20", "--", engine.bin,
-              "run", "-e", "CAPINIT_USER=app", images.get("busybox"), "/bin/busybox", "httpd",
-              "-f", "-p", "80"], timeout=300)
-    assert r.rc == 0, r
-    result = [line for line in r.out.splitlines() if line.startswith("result ")]
-    assert result and result[0].startswith("result needed=NET_BIND_SERVICE search="), r
-    assert int(result[0].split("search=")[1].split()[0]) <= 7, r
-    assert leftovers(engine) == []
