@@ -11,7 +11,7 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
-VERSION := 0.2.0
+VERSION := 0.3.0
 # The commit a binary is built from, for --version; "unknown" outside git.
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PYTHON ?= /usr/bin/python3
