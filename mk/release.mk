@@ -102,10 +102,11 @@ build/release/commit: FORCE
 # places code and data by object.
 dist/capinit-linux-%: $(SRCS) $(HDRS) $(LD_SCRIPTS) build/release/%/libcap/lib/libcap.a build/release/commit
 	@mkdir -p dist build/release/$*/obj
-	@set -e; for f in $(SRCS); do \
-		echo "$(release_cc_$*) ... -c $$f"; \
-		$(release_cc_$*) $(RELEASE_CFLAGS) -Ibuild/release/$*/libcap/include -c $$f \
-			-o build/release/$*/obj/$$(basename $$f .c).o; done
+	@set -e; $(foreach f,$(SRCS),\
+		echo "$(release_cc_$*) ... $(call cold_cflags,$(basename $(notdir $f))) -c $f"; \
+		$(release_cc_$*) $(RELEASE_CFLAGS) $(call cold_cflags,$(basename $(notdir $f))) \
+			-Ibuild/release/$*/libcap/include -c $f \
+			-o build/release/$*/obj/$(basename $(notdir $f)).o;)
 	$(release_cc_$*) $(patsubst init/%.c,build/release/$*/obj/%.o,$(SRCS)) \
 		-Lbuild/release/$*/libcap/lib -lcap $(RELEASE_LDFLAGS) -o $@
 	@file -b $@ | grep -q 'statically linked' || { echo "$@ is not static" >&2; rm -f $@; exit 1; }
