@@ -186,16 +186,16 @@ static int on_cap(struct engine_cmd *c, const struct flag *f, bool add, char *er
 static const struct {
 	const char *name, *allowed, *why;
 } refused[] = {
-	{"detach", "", "trials run attached: capinit sees the container end through its client"},
+	{"detach", "", "trials run attached, to see the container end"},
 	{"tty", "", "trials run without a terminal (stdin /dev/null)"},
-	{"privileged", "", "a privileged container has every capability: probe with --cap-add=ALL"},
+	{"privileged", "", "it grants every capability: probe with --cap-add=ALL"},
 	{"rmi", "", "the image would be gone after trial 1"},
 	{"rootfs", "", "trials run an image"},
 	{"help", "", "trials would print the help"},
-	{"name", "", "capinit names each trial's container, to remove it on every way out"},
+	{"name", "", "capinit names each trial's container"},
 	{"cidfile", "", "trial 1's file would fail trial 2"},
 	{"restart", "no", "a trial restarted is no first start"},
-	{"pull", "missing never", "every trial must run the same image: pull it first"},
+	{"pull", "missing never", "every trial runs the same image: pull it first"},
 };
 
 static int on_flag(struct engine_cmd *c, const struct flag *f, char *err, size_t errsize)
@@ -335,8 +335,8 @@ int engine_cmd_parse(struct engine_cmd *c, char *const *argv, size_t argc, char 
 	c->engine = c->podman ? "podman" : "docker";
 	if ((!c->podman && strcmp(client, "docker") != 0) || argc < 2 ||
 	    strcmp(argv[1], "run") != 0) {
-		fmt_snprintf(err, errsize, "--probe: not an engine's command line (docker run ... "
-					   "IMAGE, or podman run ... IMAGE)");
+		fmt_snprintf(err, errsize, "--probe: not docker run ... IMAGE or podman run ... "
+					   "IMAGE");
 		return -1;
 	}
 	if (argc > ENGINE_ARGS_MAX) {
