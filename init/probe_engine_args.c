@@ -89,9 +89,10 @@ static bool env_is(const char *value, size_t n, const char *name)
 	return strlen(name) == n && strncmp(value, name, n) == 0;
 }
 
-static int on_env(struct engine_cmd *c, const struct flag *f, char *err, size_t errsize)
+/* v: the flag's value (f->value, never NULL for a flag that takes one). */
+static int on_env(struct engine_cmd *c, const struct flag *f, const char *v, char *err,
+		  size_t errsize)
 {
-	const char *v = f->value;
 	if (strncmp(v, "CAPINIT_", 8) != 0)
 		return 0;
 	c->env_capinit = true;
@@ -164,14 +165,15 @@ static void on_security_opt(struct engine_cmd *c, const char *v)
 		c->no_new_privs = on;
 }
 
-static int on_cap(struct engine_cmd *c, const struct flag *f, bool add, char *err, size_t errsize)
+static int on_cap(struct engine_cmd *c, const struct flag *f, const char *v, bool add, char *err,
+		  size_t errsize)
 {
 	char msg[300];
 	capmask m;
 	bool all;
 	/* Podman splits a comma list, Docker takes one name a flag; both
 	 * accept "CAP_X", "x" and ALL (alone). */
-	if (caplist_parse(f->value, f->spelled, true, &m, &all, msg, sizeof msg) != 0) {
+	if (caplist_parse(v, f->spelled, true, &m, &all, msg, sizeof msg) != 0) {
 		fmt_snprintf(err, errsize, "%s run %s", c->engine, msg);
 		return -1;
 	}
@@ -239,9 +241,9 @@ static int on_flag(struct engine_cmd *c, const struct flag *f, char *err, size_t
 		break;
 	case F_CAP_ADD:
 	case F_CAP_DROP:
-		return on_cap(c, f, k == F_CAP_ADD, err, errsize);
+		return on_cap(c, f, v, k == F_CAP_ADD, err, errsize);
 	case F_ENV:
-		return on_env(c, f, err, errsize);
+		return on_env(c, f, v, err, errsize);
 	case F_ENV_FILE:
 		c->env_file = true;
 		break;
