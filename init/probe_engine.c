@@ -239,7 +239,8 @@ __attribute__((noreturn)) static void watchdog_main(const struct probe_ctx *ctx,
 		(void)dup2(null, STDERR_FILENO);
 	}
 	(void)chdir("/");
-	static char names[PENDING_MAX][64];
+	/* eng.pending, empty when the watchdog is forked (before trial 1),
+	 * is its own copy from then on. */
 	char buf[512];
 	size_t have = 0;
 	for (;;) {
@@ -252,15 +253,7 @@ __attribute__((noreturn)) static void watchdog_main(const struct probe_ctx *ctx,
 		char *nl;
 		while ((nl = memchr(buf, '\n', have)) != NULL) {
 			*nl = '\0';
-			bool add = buf[0] == '+';
-			for (size_t i = 0; i < PENDING_MAX; i++) {
-				if (add && names[i][0] == '\0') {
-					fmt_snprintf(names[i], sizeof names[i], "%s", buf + 1);
-					break;
-				}
-				if (!add && strcmp(names[i], buf + 1) == 0)
-					names[i][0] = '\0';
-			}
+			pending_set(buf + 1, buf[0] == '+');
 			size_t used = (size_t)(nl - buf) + 1;
 			memmove(buf, buf + used, have - used);
 			have -= used;
@@ -269,8 +262,8 @@ __attribute__((noreturn)) static void watchdog_main(const struct probe_ctx *ctx,
 			have = 0; /* not capinit's: a line this long is never written */
 	}
 	for (size_t i = 0; i < PENDING_MAX; i++)
-		if (names[i][0] != '\0')
-			remove_retrying(ctx, names[i]);
+		if (eng.pending[i][0] != '\0')
+			remove_retrying(ctx, eng.pending[i]);
 	_exit(0);
 }
 
