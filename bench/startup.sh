@@ -139,7 +139,24 @@ done
 for name in "${NAMES[@]}"; do
 	p=${PATHOF[$name]}
 	record "$name" size_bytes "$(stat -Lc %s -- "$p")"
-	read -r text data bss _ < <(size -- "$p" | tail -n1)
+	# size(1) reads the section headers; capinit's file has none
+	# (scripts/elf-drop-sections.py), so the loaded segments say it: text
+	# the read-only ones (the ELF headers included), data the writable
+	# one's file part, BSS the rest of its memory (from the end of the
+	# data, page alignment included).
+	if readelf -hW -- "$p" | grep -q 'Number of section headers: *0$'; then
+		text=0 data=0 bss=0
+		while read -r type _ _ _ filesz memsz flags _; do
+			[[ $type == LOAD ]] || continue
+			if [[ $flags == *W* ]]; then
+				((data += filesz, bss += memsz - filesz))
+			else
+				((text += filesz))
+			fi
+		done < <(readelf -lW -- "$p")
+	else
+		read -r text data bss _ < <(size -- "$p" | tail -n1)
+	fi
 	record "$name" text "$text"
 	record "$name" data "$data"
 	record "$name" bss "$bss"

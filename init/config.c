@@ -296,52 +296,57 @@ static int set_probe_verify(struct config *cfg, const char *value, bool bare, co
 	return 0;
 }
 
-/* The --probe settings, by their flag's name without "--probe"; `source`
- * is the variable or flag for messages, `bare` a flag given without a
- * value. Returns 1 when `which` is not one. */
-static int set_probe(struct config *cfg, const char *which, const char *value, bool bare,
+/* The option ids; the --probe settings last, in this order (set_probe). */
+enum opt {
+	OPT_CAP_DROP, OPT_CAP_ADD, OPT_USER, OPT_NO_NEW_PRIVS, OPT_GRACE, OPT_PRINT,
+	OPT_HELP, OPT_VERSION, OPT_VERBOSE, OPT_KILL_GROUP, OPT_SUBREAPER, OPT_PDEATH,
+	OPT_WARN_REAP, OPT_EXIT_ZERO, OPT_LICENSE, OPT_SINGLE_CHILD, OPT_REWRITE, OPT_USERNS,
+	OPT_PROBE, OPT_PROBE_JSON, OPT_PROBE_VERIFY, OPT_PROBE_CANDIDATES, OPT_PROBE_CHECK,
+	OPT_PROBE_PORT, OPT_PROBE_TIMEOUT, OPT_PROBE_REPEAT,
+};
+
+/* The --probe settings; `source` is the variable or flag for messages,
+ * `bare` a flag given without a value. */
+static int set_probe(struct config *cfg, enum opt which, const char *value, bool bare,
 		     const char *source, struct config_error *err)
 {
 	unsigned long long v;
-	if (strcmp(which, "") == 0) {
+	switch (which) {
+	case OPT_PROBE:
 		if (parse_bool(value, source, &cfg->probe, err) != 0)
 			return -1;
 		note_probe_source(cfg, cfg->probe, source);
 		return 0;
-	}
-	if (strcmp(which, "-json") == 0)
+	case OPT_PROBE_JSON:
 		return parse_bool(value, source, &cfg->probe_json, err);
-	if (strcmp(which, "-verify") == 0)
+	case OPT_PROBE_VERIFY:
 		return set_probe_verify(cfg, value, bare, source, err);
-	if (strcmp(which, "-candidates") == 0) {
+	case OPT_PROBE_CANDIDATES:
 		if (set_probe_list(value, source, true, &cfg->probe_candidates,
 				   &cfg->probe_candidates_all, err) != 0)
 			return -1;
 		cfg->probe_candidates_given = true;
 		return 0;
-	}
-	if (strcmp(which, "-check") == 0) {
+	case OPT_PROBE_CHECK:
 		if (value[0] == '\0')
 			return fail(err, 2, "%s: empty command", source);
 		cfg->probe_check = value;
 		return 0;
-	}
-	if (strcmp(which, "-port") == 0)
+	case OPT_PROBE_PORT:
 		return set_probe_port(cfg, value, source, err);
-	if (strcmp(which, "-timeout") == 0) {
+	case OPT_PROBE_TIMEOUT:
 		if (!parse_seconds_ms(value, &cfg->probe_timeout_ms))
 			return fail(err, 2, "%s: '%s' is not a number of seconds from 0.001 to %u "
 					    "(at most three decimals)",
 				    source, value, MAX_PROBE_TIMEOUT);
 		return 0;
+	default: /* OPT_PROBE_REPEAT */
+		if (!parse_decimal(value, strlen(value), MAX_PROBE_REPEAT, &v) || v == 0)
+			return fail(err, 2, "%s: '%s' is not a whole number from 1 to %u", source,
+				    value, MAX_PROBE_REPEAT);
+		cfg->probe_repeat = (unsigned)v;
+		return 0;
 	}
-	if (strcmp(which, "-repeat") != 0)
-		return 1;
-	if (!parse_decimal(value, strlen(value), MAX_PROBE_REPEAT, &v) || v == 0)
-		return fail(err, 2, "%s: '%s' is not a whole number from 1 to %u", source, value,
-			    MAX_PROBE_REPEAT);
-	cfg->probe_repeat = (unsigned)v;
-	return 0;
 }
 
 /* ---- environment ---------------------------------------------------------- */
@@ -459,57 +464,51 @@ static int parse_environment(struct config *cfg, char **envp, struct config_erro
 
 /* ---- command line --------------------------------------------------------- */
 
-enum opt {
-	OPT_CAP_DROP, OPT_CAP_ADD, OPT_USER, OPT_NO_NEW_PRIVS, OPT_GRACE, OPT_PRINT,
-	OPT_HELP, OPT_VERSION, OPT_VERBOSE, OPT_KILL_GROUP, OPT_SUBREAPER, OPT_PDEATH,
-	OPT_WARN_REAP, OPT_EXIT_ZERO, OPT_LICENSE, OPT_SINGLE_CHILD, OPT_REWRITE, OPT_PROBE,
-	OPT_USERNS,
-};
-
 struct option_def {
-	const char *short_flag; /* "-v", or NULL */
-	const char *long_flag;  /* "--verbose", or NULL */
+	char short_flag[3]; /* "-v", or "" */
 	/* 0 (false): none; 1 (true): required; OPTIONAL_ARG: only as
 	 * "--flag=VALUE", never the next word (--probe-verify). */
 	unsigned char has_arg;
 	/* Also a variable: CAPINIT_ and the long flag's name in capitals,
 	 * '-' as '_' (--cap-drop: CAPINIT_CAP_DROP). */
 	bool env;
-	enum opt id;
+	unsigned char id;       /* enum opt */
+	const char *long_flag;  /* "--verbose", or NULL */
 };
 
 #define OPTIONAL_ARG 2
 
 /* capinit's own flags first, then tini's and dumb-init's; none collide. The
- * spellings double as the names used in messages. */
+ * spellings double as the names used in messages. The short flag is held
+ * in the entry, not pointed to: 16 bytes an entry instead of 24. */
 static const struct option_def options[] = {
-	{NULL, "--cap-drop", true, true, OPT_CAP_DROP},
-	{NULL, "--cap-add", true, true, OPT_CAP_ADD},
-	{NULL, "--user", true, true, OPT_USER},
-	{NULL, "--no-new-privs", true, true, OPT_NO_NEW_PRIVS},
-	{NULL, "--grace", true, true, OPT_GRACE},
-	{"-g", "--kill-group", false, true, OPT_KILL_GROUP},
-	{"-v", "--verbose", false, true, OPT_VERBOSE},
-	{NULL, "--print", false, true, OPT_PRINT},
-	{NULL, "--userns", true, true, OPT_USERNS},
-	{NULL, "--probe", false, true, OPT_PROBE},
-	{NULL, "--probe-port", true, true, OPT_PROBE},
-	{NULL, "--probe-check", true, true, OPT_PROBE},
-	{NULL, "--probe-timeout", true, true, OPT_PROBE},
-	{NULL, "--probe-repeat", true, true, OPT_PROBE},
-	{NULL, "--probe-json", false, true, OPT_PROBE},
-	{NULL, "--probe-verify", OPTIONAL_ARG, true, OPT_PROBE},
-	{NULL, "--probe-candidates", true, true, OPT_PROBE},
-	{"-h", "--help", false, false, OPT_HELP},
-	{NULL, "--version", false, false, OPT_VERSION},
-	{"-s", NULL, false, false, OPT_SUBREAPER},     /* tini */
-	{"-p", NULL, true, false, OPT_PDEATH},         /* tini */
-	{"-w", NULL, false, false, OPT_WARN_REAP},     /* tini */
-	{"-e", NULL, true, false, OPT_EXIT_ZERO},      /* tini */
-	{"-l", NULL, false, false, OPT_LICENSE},       /* tini */
-	{"-V", NULL, false, false, OPT_VERSION},       /* dumb-init */
-	{"-c", "--single-child", false, false, OPT_SINGLE_CHILD}, /* dumb-init */
-	{"-r", "--rewrite", true, false, OPT_REWRITE}, /* dumb-init */
+	{"", true, true, OPT_CAP_DROP, "--cap-drop"},
+	{"", true, true, OPT_CAP_ADD, "--cap-add"},
+	{"", true, true, OPT_USER, "--user"},
+	{"", true, true, OPT_NO_NEW_PRIVS, "--no-new-privs"},
+	{"", true, true, OPT_GRACE, "--grace"},
+	{"-g", false, true, OPT_KILL_GROUP, "--kill-group"},
+	{"-v", false, true, OPT_VERBOSE, "--verbose"},
+	{"", false, true, OPT_PRINT, "--print"},
+	{"", true, true, OPT_USERNS, "--userns"},
+	{"", false, true, OPT_PROBE, "--probe"},
+	{"", true, true, OPT_PROBE_PORT, "--probe-port"},
+	{"", true, true, OPT_PROBE_CHECK, "--probe-check"},
+	{"", true, true, OPT_PROBE_TIMEOUT, "--probe-timeout"},
+	{"", true, true, OPT_PROBE_REPEAT, "--probe-repeat"},
+	{"", false, true, OPT_PROBE_JSON, "--probe-json"},
+	{"", OPTIONAL_ARG, true, OPT_PROBE_VERIFY, "--probe-verify"},
+	{"", true, true, OPT_PROBE_CANDIDATES, "--probe-candidates"},
+	{"-h", false, false, OPT_HELP, "--help"},
+	{"", false, false, OPT_VERSION, "--version"},
+	{"-s", false, false, OPT_SUBREAPER, NULL},     /* tini */
+	{"-p", true, false, OPT_PDEATH, NULL},         /* tini */
+	{"-w", false, false, OPT_WARN_REAP, NULL},     /* tini */
+	{"-e", true, false, OPT_EXIT_ZERO, NULL},      /* tini */
+	{"-l", false, false, OPT_LICENSE, NULL},       /* tini */
+	{"-V", false, false, OPT_VERSION, NULL},       /* dumb-init */
+	{"-c", false, false, OPT_SINGLE_CHILD, "--single-child"}, /* dumb-init */
+	{"-r", true, false, OPT_REWRITE, "--rewrite"}, /* dumb-init */
 };
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])
@@ -517,7 +516,7 @@ static const struct option_def options[] = {
 static const struct option_def *find_short(char c)
 {
 	for (size_t i = 0; i < OPTION_COUNT; i++)
-		if (options[i].short_flag && options[i].short_flag[1] == c)
+		if (options[i].short_flag[1] == c)
 			return &options[i];
 	return NULL;
 }
@@ -554,7 +553,7 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 			const char *source, struct config_error *err)
 {
 	unsigned long long v;
-	switch (def->id) {
+	switch ((enum opt)def->id) {
 	case OPT_CAP_DROP:
 		return set_caplist(cfg, true, value, source, err);
 	case OPT_CAP_ADD:
@@ -612,15 +611,14 @@ static int apply_option(struct config *cfg, const struct option_def *def, const 
 		return 0;
 	case OPT_REWRITE:
 		return parse_rewrite(cfg, value, source, err);
-	case OPT_PROBE:
-		/* "--probe" and "--probe-json" are switches, "--probe-verify" takes
-		 * an optional "=SET"; the rest take a value. */
-		if (def->has_arg == OPTIONAL_ARG)
-			return set_probe(cfg, def->long_flag + 7, value, false, source, err);
-		return set_probe(cfg, def->long_flag + 7, def->has_arg ? value : "1", false, source,
-				 err);
 	case OPT_USERNS:
 		return parse_bool(value, source, &cfg->userns, err);
+	default:
+		/* The --probe settings. "--probe" and "--probe-json" are
+		 * switches, "--probe-verify" takes an optional "=SET"; the rest
+		 * take a value. */
+		return set_probe(cfg, (enum opt)def->id, def->has_arg ? value : "1", false, source,
+				 err);
 	}
 	return 0;
 }
@@ -660,7 +658,7 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 		err->status = 2;
 		return -1;
 	}
-	switch (def->id) {
+	switch ((enum opt)def->id) {
 	case OPT_PRINT:
 		return parse_bool(value, name, &cfg->print, err);
 	case OPT_VERBOSE:
@@ -670,8 +668,9 @@ static int parse_capinit_var(struct config *cfg, const char *name, const char *v
 			return -1;
 		cfg->kill_group = cfg->kill_group || b;
 		return 0;
-	case OPT_PROBE:
-		return set_probe(cfg, def->long_flag + 7, value, false, name, err);
+	case OPT_PROBE ... OPT_PROBE_REPEAT:
+		/* CAPINIT_PROBE=0 and CAPINIT_PROBE_JSON=0 as well. */
+		return set_probe(cfg, (enum opt)def->id, value, false, name, err);
 	case OPT_CAP_DROP:
 	case OPT_CAP_ADD:
 	case OPT_USER: {
@@ -703,7 +702,7 @@ static int parse_long(struct config *cfg, int argc, char **argv, int i,
 	}
 	const char *source = def->long_flag;
 	if (def->has_arg == OPTIONAL_ARG && eq == NULL)
-		return set_probe(cfg, def->long_flag + 7, "", true, source, err) ? -1 : 0;
+		return set_probe(cfg, OPT_PROBE_VERIFY, "", true, source, err) ? -1 : 0;
 	if (def->has_arg == OPTIONAL_ARG)
 		return apply_option(cfg, def, eq + 1, source, err) ? -1 : 0;
 	if (!def->has_arg) {

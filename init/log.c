@@ -77,6 +77,12 @@ void log_msg(int level, const char *fmt, ...)
 	emit(level, text);
 }
 
+void log_event_of(int kind, int pid, int sig, int to, int status)
+{
+	log_event(&(struct event){.kind = (enum event_kind)kind, .pid = pid, .sig = sig, .to = to,
+				  .status = status});
+}
+
 void log_event(const struct event *ev)
 {
 	int saved_errno = errno;

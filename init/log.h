@@ -20,6 +20,9 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 struct event;
 /* A supervisor event, worded (or left out) by the personality. */
 void log_event(const struct event *ev);
+/* One with only these fields (personality.h): the event is made here, not
+ * on each caller's stack (whose address would cost it a stack canary). */
+void log_event_of(int kind, int pid, int sig, int to, int status);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

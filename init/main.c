@@ -79,11 +79,11 @@ static void warn_about_plan(const struct config *cfg, const struct plan *plan)
 			  names);
 	}
 	if (plan->bounding_kept_warning)
-		log_info("no CAP_SETPCAP: bounding set left as handed over (the child is "
-			 "non-root under no_new_privs, so it cannot regain anything)");
+		log_info("no CAP_SETPCAP: bounding set left as handed over (safe: the child is "
+			 "non-root under no_new_privs)");
 	if (plan->cannot_signal_child)
-		log_warn("warning: no CAP_KILL: signals (docker stop, Ctrl-C) cannot reach the "
-			 "app running as uid %u; grant KILL (Docker's default)",
+		log_warn("warning: no CAP_KILL: signals cannot reach the app running as uid %u; "
+			 "grant KILL (Docker's default)",
 			 (unsigned)plan->uid);
 	if (plan->nnp_forced_by_runtime)
 		log_info("no_new_privs was already set by the runtime and stays set");
@@ -91,14 +91,13 @@ static void warn_about_plan(const struct config *cfg, const struct plan *plan)
 	 * gave is shown by --print. */
 	if (plan->ptrace_added)
 		log_warn("warning: the app gets CAP_SYS_PTRACE: it can attach to capinit (PID 1) "
-			 "and read its memory, /proc/1/environ and /proc/1/fd");
+			 "and read its memory");
 	/* Measured on Linux 6.18: the non-dumpable flag does not keep an app
 	 * with CAP_SYS_ADMIN from capinit's /proc/1/maps, nor a root one from
 	 * /proc/1/environ. */
 	if (plan->sys_admin_added)
-		log_warn("warning: the app gets CAP_SYS_ADMIN: it can read /proc/1/environ (as "
-			 "root; CAPINIT_* variables included) and /proc/1/maps despite capinit's "
-			 "non-dumpable flag");
+		log_warn("warning: the app gets CAP_SYS_ADMIN: it can read capinit's "
+			 "/proc/1/environ (as root) and /proc/1/maps");
 	if (plan->named_user_is_root)
 		log_warn("warning: %s: '%s' is uid 0 in the image's /etc/passwd: the app runs as "
 			 "root",
@@ -115,8 +114,8 @@ int main(int argc, char **argv, char **envp)
 	/* Set-uid, set-gid or file capabilities: whoever runs capinit controls
 	 * its environment, which is its configuration. */
 	if (getauxval(AT_SECURE)) {
-		log_error("refusing to run set-uid, set-gid or with file capabilities: capinit is "
-			  "configured by its environment, which its caller controls");
+		log_error("refusing to run set-uid, set-gid or with file capabilities: its "
+			  "configuration is its caller's environment");
 		return 125;
 	}
 	/* Non-dumpable: an app whose capabilities include capinit's cannot

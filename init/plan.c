@@ -13,9 +13,8 @@ static void explain_not_granted(const char *source, capmask missing, const struc
 	capmask_format(missing, ",", names, sizeof names);
 	if (rt->euid != 0 && (rt->permitted & rt->bounding) == 0) {
 		fmt_snprintf(err, errsize,
-			 "%s: cannot add %s: capinit runs as uid %u with no capabilities and can "
-			 "only narrow what it was given; run it as root with the capability "
-			 "granted, and set CAPINIT_USER for the app",
+			 "%s: cannot add %s: capinit runs as uid %u with no capabilities; run it "
+			 "as root with the capability granted, and set CAPINIT_USER for the app",
 			 source, names, (unsigned)rt->euid);
 		return;
 	}
@@ -180,15 +179,13 @@ static int plan_userns(const struct config *cfg, const struct runtime *rt, struc
 	if (userns_guard_native() == NULL) {
 		fmt_snprintf(err, errsize,
 			 "CAPINIT_USERNS: this build has no user-namespace guard for its "
-			 "architecture; set CAPINIT_USERNS=1 to leave user namespaces to the "
-			 "runtime");
+			 "architecture; set CAPINIT_USERNS=1");
 		return -1;
 	}
 	if (!p->no_new_privs && !(rt->permitted & admin)) {
 		fmt_snprintf(err, errsize,
-			 "CAPINIT_NO_NEW_PRIVS=0: without no_new_privs the kernel takes the "
-			 "user-namespace guard only from a holder of CAP_SYS_ADMIN, which "
-			 "capinit was not granted; keep CAPINIT_NO_NEW_PRIVS=1, or set "
+			 "CAPINIT_NO_NEW_PRIVS=0: the user-namespace guard then needs "
+			 "CAP_SYS_ADMIN, not granted; keep CAPINIT_NO_NEW_PRIVS=1, or set "
 			 "CAPINIT_USERNS=1");
 		return -1;
 	}

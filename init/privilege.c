@@ -247,15 +247,14 @@ static int install_userns_guard(void)
 static bool guard_in_place(const struct runtime *now, const struct runtime *rt)
 {
 	if (now->seccomp_mode != USERNS_SECCOMP_MODE_FILTER) {
-		log_error("refusing to run COMMAND: Seccomp is %d after installing the "
-			  "user-namespace guard, the plan says %d",
+		log_error("refusing to run COMMAND: Seccomp is %d with the user-namespace guard, "
+			  "the plan says %d",
 			  now->seccomp_mode, USERNS_SECCOMP_MODE_FILTER);
 		return false;
 	}
 	if (rt->seccomp_filters >= 0 && now->seccomp_filters != rt->seccomp_filters + 1) {
-		log_error("refusing to run COMMAND: Seccomp_filters is %d, the plan says %d (the "
-			  "runtime's %d and the user-namespace guard)",
-			  now->seccomp_filters, rt->seccomp_filters + 1, rt->seccomp_filters);
+		log_error("refusing to run COMMAND: Seccomp_filters is %d, the plan says %d",
+			  now->seccomp_filters, rt->seccomp_filters + 1);
 		return false;
 	}
 	return true;

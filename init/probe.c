@@ -231,8 +231,7 @@ static int run_verify(struct probe_run *r, struct probe_result *res, capmask set
 			return -1;
 		if (!t->works) {
 			res->outcome = PROBE_OUT_INSUFFICIENT;
-			res->why = "SET failed when run again (a flaky app, or files that persist "
-				   "between trials)";
+			res->why = "SET failed when run again (a flaky app, or files that persist)";
 			res->portable = set;
 			fill_evidence(r, res, 0, false);
 			return 0;
@@ -308,9 +307,8 @@ static int candidates_for(const struct probe_run *r, capmask *result)
 	if (extra && !r->ctx.target->engine) {
 		char names[512];
 		capmask_format(extra, ",", names, sizeof names);
-		log_error("--probe-candidates: %s not granted by the container runtime, and a trial "
-			  "cannot have more than capinit was given: grant it there (docker run "
-			  "--cap-add=...)",
+		log_error("--probe-candidates: %s not granted by the container runtime: grant it "
+			  "there (docker run --cap-add=...)",
 			  names);
 		return -1;
 	}
@@ -328,12 +326,11 @@ static int preflight(struct probe_run *r, capmask candidates, int *status)
 		if (taken != 0) {
 			*status = 2;
 			if (taken < 0)
-				log_error("--probe-port: the port oracle reads /proc/net, which is not "
-					  "there: mount /proc, or use --probe-check");
+				log_error("--probe-port: no /proc/net to read: mount /proc, or use "
+					  "--probe-check");
 			else
-				log_error("--probe-port: %u/%s is already taken here, by a process "
-					  "outside the probe: the app could not bind it; free it or "
-					  "probe another port",
+				log_error("--probe-port: %u/%s is already taken by a process outside the "
+					  "probe: free it or probe another port",
 					  cfg->probe_port, cfg->probe_udp ? "udp" : "tcp");
 			return -1;
 		}
@@ -343,11 +340,10 @@ static int preflight(struct probe_run *r, capmask candidates, int *status)
 		char names[256];
 		capmask_format(outside, ",", names, sizeof names);
 		*status = 125;
-		log_error("probe: %s carries file capabilities (security.capability) with %s, which "
-			  "this probe may not grant: every execve of it fails (EPERM) without them in "
-			  "the bounding set. Grant %s to the container (docker run --cap-add=%s), or "
-			  "remove the file capability (setcap -r %s) if the app can do without it",
-			  f->command_path, names, names, names, f->command_path);
+		log_error("probe: %s carries file capabilities %s (security.capability) that no "
+			  "trial may hold: its execve fails (EPERM) without them; grant them (docker "
+			  "run --cap-add=%s) or remove them (setcap -r %s)",
+			  f->command_path, names, names, f->command_path);
 		return -1;
 	}
 	return 0;
@@ -372,9 +368,8 @@ int probe_main(const struct config *cfg, const struct user_ids *ids, const struc
 {
 	out.fd = STDOUT_FILENO;
 	if (cfg->probe_from_env)
-		log_warn("probe: started by a CAPINIT_PROBE variable in the environment: this is a "
-			 "probe, not a normal run: COMMAND runs in trials with chosen capabilities, "
-			 "and capinit keeps its own while it probes");
+		log_warn("probe: started by a CAPINIT_PROBE variable: not a normal run, COMMAND "
+			 "runs in trials while capinit keeps its own capabilities");
 	static struct probe_run r;
 	static struct probe_facts facts;
 	static struct probe_target target;
@@ -421,8 +416,8 @@ int probe_main(const struct config *cfg, const struct user_ids *ids, const struc
 	if (cfg->probe_verify) {
 		bool given = cfg->probe_verify_given;
 		if (!given && !target.spec_given) {
-			log_error("--probe-verify: nothing to verify: give the set (--probe-verify=SET) "
-				  "or the production spec (CAPINIT_CAP_DROP/CAPINIT_CAP_ADD)");
+			log_error("--probe-verify: nothing to verify: give --probe-verify=SET or "
+				  "CAPINIT_CAP_DROP/CAPINIT_CAP_ADD");
 			r.ctx.runner->finish(&r.ctx);
 			return 2;
 		}
@@ -430,8 +425,7 @@ int probe_main(const struct config *cfg, const struct user_ids *ids, const struc
 		if (set & ~target.default_candidates && !engine) {
 			char names[512];
 			capmask_format(set & ~target.default_candidates, ",", names, sizeof names);
-			log_error("--probe-verify: %s not granted by the container runtime: a trial "
-				  "cannot have it here",
+			log_error("--probe-verify: %s not granted by the container runtime",
 				  names);
 			r.ctx.runner->finish(&r.ctx);
 			return 125;

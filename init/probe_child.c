@@ -51,7 +51,7 @@ int probe_check_plan(const struct probe_ctx *ctx, bool keep_uid, struct plan *p,
 	return plan_make(&tc, ids, ctx->rt, p, err, errsize);
 }
 
-static void stdio_to(int out)
+void probe_stdio_to(int out)
 {
 	int null = raw_open("/dev/null", O_RDWR);
 	if (null >= 0)
@@ -82,7 +82,7 @@ void probe_exec_app(const struct probe_ctx *ctx, const struct plan *p, int exec_
 {
 	close(ctx->sfd);
 	(void)setsid();
-	stdio_to(out_w);
+	probe_stdio_to(out_w);
 	if (out_w > STDERR_FILENO)
 		close(out_w);
 	if (privilege_apply(p, ctx->rt) != 0) {
@@ -96,20 +96,23 @@ void probe_exec_app(const struct probe_ctx *ctx, const struct plan *p, int exec_
 	_exit(err == ENOENT ? 127 : 126);
 }
 
-void probe_exec_check(const struct probe_ctx *ctx, const struct plan *p, const char *extra)
+void probe_exec_check(const struct probe_ctx *ctx, const struct plan *p, const char *const *extra,
+		      int out_w)
 {
 	close(ctx->sfd);
 	(void)setsid();
-	stdio_to(-1);
+	probe_stdio_to(out_w);
 	if (chdir("/") != 0 || privilege_apply(p, ctx->rt) != 0)
 		_exit(125);
 	size_t n = 0;
 	while (ctx->child_env[n])
 		n++;
-	char *env[n + 2];
+	char *env[n + 3];
 	memcpy(env, ctx->child_env, n * sizeof env[0]);
-	env[n] = (char *)extra;
-	env[n + 1] = NULL;
+	for (int i = 0; extra && i < 2; i++)
+		if (extra[i])
+			env[n++] = (char *)extra[i];
+	env[n] = NULL;
 	char *argv[] = {"sh", "-c", (char *)ctx->cfg->probe_check, NULL};
 	(void)ksig_setmask(ctx->original);
 	execve("/bin/sh", argv, env);

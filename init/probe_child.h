@@ -30,11 +30,16 @@ int probe_check_plan(const struct probe_ctx *ctx, bool keep_uid, struct plan *p,
 __attribute__((noreturn)) void probe_exec_app(const struct probe_ctx *ctx, const struct plan *p,
 					      int exec_w, int out_w);
 
-/* The same for `/bin/sh -c CHECK`, in `/`, its output discarded unless
- * capinit is verbose, with `extra` (NULL or "CAPINIT_PROBE_CONTAINER=...")
- * added to the environment. Never returns. */
+/* The same for `/bin/sh -c CHECK`, in `/`, with `extra` (NULL, or two
+ * strings, each NULL or "CAPINIT_PROBE_CONTAINER=...") added to the
+ * environment; its output to out_w, or with out_w -1 discarded unless
+ * capinit is verbose. Never returns. */
 __attribute__((noreturn)) void probe_exec_check(const struct probe_ctx *ctx, const struct plan *p,
-						const char *extra);
+						const char *const *extra, int out_w);
+
+/* In a child: stdin /dev/null, stdout and stderr to out (-1: /dev/null,
+ * or capinit's stderr when it is verbose). */
+void probe_stdio_to(int out);
 
 /* Wait for one child to end, as a shell's status (N, 128+S). */
 int probe_wait_code(pid_t pid);

@@ -33,6 +33,7 @@
 
 #include "fmt.h"
 #include "privilege.h"
+#include "probe_child.h"
 #include "probe_engine_args.h"
 #include "probe_runner.h"
 #include "rawsys.h"
@@ -78,12 +79,10 @@ static struct engine {
 
 static long long now_us(void) { return raw_monotonic_us(); }
 
-static void sleep_us(long long us)
-{
-	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
+/* poll() as the pause (already linked; musl's nanosleep brings its
+ * clock_nanosleep along). Every caller sleeps in a loop that looks at the
+ * clock or the engine again, so a pause cut short does no harm. */
+static void sleep_us(long long us) { raw_sleep_ms((int)(us / 1000)); }
 
 static int status_code(int st)
 {
@@ -93,18 +92,13 @@ static int status_code(int st)
 /* ---- running the engine's client ------------------------------------- */
 
 /* In a child just forked: a session of its own (no terminal, no Ctrl-C),
- * stdin /dev/null, stdout and stderr to out_fd (-1: /dev/null), capinit's
+ * stdin /dev/null, stdout and stderr to out_fd (a pipe), capinit's
  * original signal mask, then the client through PATH. */
 __attribute__((noreturn)) static void exec_client(const struct probe_ctx *ctx, char *const *argv,
 						   int out_fd)
 {
 	(void)setsid();
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (out_fd < 0)
-		out_fd = null;
-	(void)dup2(null, STDIN_FILENO);
-	(void)dup2(out_fd, STDOUT_FILENO);
-	(void)dup2(out_fd, STDERR_FILENO);
+	probe_stdio_to(out_fd);
 	(void)ksig_setmask(ctx->original);
 	if (argv[0] != NULL)
 		execvpe(argv[0], argv, ctx->child_env);
@@ -172,9 +166,12 @@ static bool container_exists(const struct probe_ctx *ctx, const char *name)
 	size_t len;
 	int rc = run_helper(ctx, argv, out, sizeof out - 1, &len);
 	out[len] = '\0';
-	/* "No such container" / "no such container": memmem, not strstr,
-	 * which would bring 1 kB of musl's two-way search along. */
-	return rc == 0 || memmem(out, len, "o such", 6) == NULL;
+	/* "No such container" / "no such container": a plain scan, not
+	 * memmem or strstr, which bring 1.2 kB of musl's two-way search. */
+	for (size_t i = 0; i + 6 <= len; i++)
+		if (memcmp(out + i, "o such", 6) == 0)
+			return rc == 0;
+	return true;
 }
 
 /* `ENGINE rm -f NAME` (Podman: -t 0, or it waits 10 s for the stop
@@ -235,14 +232,15 @@ static void remove_retrying(const struct probe_ctx *ctx, const char *name)
 __attribute__((noreturn)) static void watchdog_main(const struct probe_ctx *ctx, int fd)
 {
 	(void)setsid();
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int null = raw_open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		(void)dup2(null, STDIN_FILENO);
 		(void)dup2(null, STDOUT_FILENO);
 		(void)dup2(null, STDERR_FILENO);
 	}
 	(void)chdir("/");
-	static char names[PENDING_MAX][64];
+	/* eng.pending, empty when the watchdog is forked (before trial 1),
+	 * is its own copy from then on. */
 	char buf[512];
 	size_t have = 0;
 	for (;;) {
@@ -255,15 +253,7 @@ __attribute__((noreturn)) static void watchdog_main(const struct probe_ctx *ctx,
 		char *nl;
 		while ((nl = memchr(buf, '\n', have)) != NULL) {
 			*nl = '\0';
-			bool add = buf[0] == '+';
-			for (size_t i = 0; i < PENDING_MAX; i++) {
-				if (add && names[i][0] == '\0') {
-					fmt_snprintf(names[i], sizeof names[i], "%s", buf + 1);
-					break;
-				}
-				if (!add && strcmp(names[i], buf + 1) == 0)
-					names[i][0] = '\0';
-			}
+			pending_set(buf + 1, buf[0] == '+');
 			size_t used = (size_t)(nl - buf) + 1;
 			memmove(buf, buf + used, have - used);
 			have -= used;
@@ -272,8 +262,8 @@ __attribute__((noreturn)) static void watchdog_main(const struct probe_ctx *ctx,
 			have = 0; /* not capinit's: a line this long is never written */
 	}
 	for (size_t i = 0; i < PENDING_MAX; i++)
-		if (names[i][0] != '\0')
-			remove_retrying(ctx, names[i]);
+		if (eng.pending[i][0] != '\0')
+			remove_retrying(ctx, eng.pending[i]);
 	_exit(0);
 }
 
@@ -374,8 +364,8 @@ static int inspect_image(const struct probe_ctx *ctx, char *err, size_t errsize)
 		while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
 			text[--len] = '\0';
 		const char *why = strrchr(text, '\n');
-		fmt_snprintf(err, errsize, "--probe: cannot inspect the image %s: %.200s (trials never "
-					   "pull: pull or build it first)",
+		fmt_snprintf(err, errsize, "--probe: cannot inspect the image %s: %.200s (pull or "
+					   "build it first)",
 			     image, rc == 0 ? "output too long" : why ? why + 1 : text);
 		return -1;
 	}
@@ -390,7 +380,7 @@ static int port_setup(const struct probe_ctx *ctx, int *status, char *err, size_
 	*status = 2;
 	if (eng.cmd.net == ENGINE_NET_NONE || eng.cmd.net == ENGINE_NET_SHARED) {
 		fmt_snprintf(err, errsize, "--probe-port: the container's network has no address "
-					   "here (--network none, ns: or --pod): use --probe-check");
+					   "here: use --probe-check");
 		return -1;
 	}
 	if (eng.cmd.net == ENGINE_NET_HOST)
@@ -403,7 +393,7 @@ static int port_setup(const struct probe_ctx *ctx, int *status, char *err, size_
 		return -1;
 	}
 	if (eng.fixed_addr && !cfg->probe_udp) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fd = raw_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		eng.addr.sin_port = htons((uint16_t)cfg->probe_port);
 		bool taken = fd >= 0 &&
 			     connect(fd, (struct sockaddr *)&eng.addr, sizeof eng.addr) == 0;
@@ -445,8 +435,8 @@ static int engine_setup(struct probe_ctx *ctx, int *status, char *err, size_t er
 	eng.watchdog_fd = -1;
 	/* capinit's own spec and user are for a command it runs itself. */
 	if (cfg->user.set || cfg->drop_set || cfg->add_set) {
-		fmt_snprintf(err, errsize, "%s: not for trials through an engine (the command "
-					   "line's --user, --cap-add, --cap-drop and the image say it)",
+		fmt_snprintf(err, errsize, "%s: not for trials through an engine (give the run "
+					   "command's --user, --cap-add, --cap-drop)",
 			     cfg->user.set ? cfg->user_source
 			     : cfg->drop_set ? cfg->drop_source : cfg->add_source);
 		return -1;
@@ -471,17 +461,11 @@ static int engine_setup(struct probe_ctx *ctx, int *status, char *err, size_t er
 	if (ctx->facts != NULL)
 		fill_facts(ctx->facts);
 	*status = 125;
-	if (cfg->probe_check) {
-		/* The check's credentials: capinit's uid, no capability (the
-		 * bounding set emptied too, so a root uid gains nothing at
-		 * execve), no_new_privs. */
-		static struct config tc;
-		tc = *cfg;
-		tc.drop_set = tc.drop_all = tc.add_set = tc.no_new_privs = true;
-		tc.drop_source = tc.add_source = "--probe-check";
-		if (plan_make(&tc, NULL, ctx->rt, &eng.check_plan, err, errsize) != 0)
-			return -1;
-	}
+	/* The check's credentials: capinit's uid, no capability (the bounding
+	 * set emptied too, so a root uid gains nothing at execve),
+	 * no_new_privs. */
+	if (cfg->probe_check && probe_check_plan(ctx, true, &eng.check_plan, err, errsize) != 0)
+		return -1;
 	if (start_watchdog(ctx, err, errsize) != 0)
 		return -1;
 	eng.ready = true;
@@ -557,7 +541,7 @@ static void engine_collect(struct probe_ctx *ctx, struct probe_live *live)
 
 static int tcp_bound(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = raw_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	int bound = 0;
@@ -585,7 +569,7 @@ static int udp_bound(void)
 		return 0;
 	eng.udp_tries++;
 	eng.udp_last = now;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = raw_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	int bound = 0;
@@ -628,33 +612,13 @@ static pid_t engine_start_check(struct probe_ctx *ctx, struct probe_live *live)
 	pid_t pid = raw_fork();
 	if (pid != 0)
 		return pid;
-	(void)setsid();
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null >= 0)
-		(void)dup2(null, STDIN_FILENO);
-	(void)dup2(STDERR_FILENO, STDOUT_FILENO);
-	if (chdir("/") != 0)
-		_exit(126);
-	static char *env[1024];
-	static char name_var[96], addr_var[96];
-	size_t n = 0;
-	for (char **e = ctx->child_env; *e != NULL && n + 3 < sizeof env / sizeof env[0]; e++)
-		if (strncmp(*e, "CAPINIT_PROBE_CONTAINER=", 24) != 0 &&
-		    strncmp(*e, "CAPINIT_PROBE_ADDRESS=", 22) != 0)
-			env[n++] = *e;
+	/* The environment has no CAPINIT_* variable (config_child_env) but
+	 * these two; the check's output goes to capinit's stderr. */
+	char name_var[96], addr_var[96];
 	fmt_snprintf(name_var, sizeof name_var, "CAPINIT_PROBE_CONTAINER=%s", live->name);
-	env[n++] = name_var;
-	if (eng.addr_known) {
-		fmt_snprintf(addr_var, sizeof addr_var, "CAPINIT_PROBE_ADDRESS=%s", eng.addr_text);
-		env[n++] = addr_var;
-	}
-	env[n] = NULL;
-	if (privilege_apply(&eng.check_plan, ctx->rt) != 0)
-		_exit(126);
-	(void)ksig_setmask(ctx->original);
-	char *argv[] = {"sh", "-c", (char *)ctx->cfg->probe_check, NULL};
-	execve("/bin/sh", argv, env);
-	_exit(127);
+	fmt_snprintf(addr_var, sizeof addr_var, "CAPINIT_PROBE_ADDRESS=%s", eng.addr_text);
+	const char *extra[] = {name_var, eng.addr_known ? addr_var : NULL};
+	probe_exec_check(ctx, &eng.check_plan, extra, STDERR_FILENO);
 }
 
 static void reap_client(void)
@@ -701,8 +665,7 @@ static int engine_stop(struct probe_ctx *ctx, struct probe_live *live, char *err
 	live->main = 0;
 	if (!gone) {
 		fmt_snprintf(err, errsize,
-			     "--probe: %s did not remove the trial's container %s within %lld s "
-			     "(the watchdog tries again at the end)",
+			     "--probe: %s did not remove the trial's container %s within %lld s",
 			     eng.cmd.engine, live->name, REMOVE_GIVE_UP_US / 1000000);
 		return -1;
 	}

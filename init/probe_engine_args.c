@@ -20,16 +20,23 @@ static const char bool_flags[] =
 	"read-only-tmpfs read-write-tmpfs replace rm rmi rootfs sig-proxy tls-verify tty "
 	"unsetenv-all use-api-socket";
 
-/* `word` (its first len bytes) is one of the space-separated `list`. */
-static bool in_words(const char *list, const char *word, size_t len)
+/* Which of the space-separated `list` `word` (its first len bytes) is,
+ * counting from 0; -1 for none. */
+static int word_index(const char *list, const char *word, size_t len)
 {
-	for (const char *p = list; len > 0 && *p != '\0';) {
+	int i = 0;
+	for (const char *p = list; len > 0 && *p != '\0'; i++) {
 		size_t n = strcspn(p, " ");
 		if (n == len && strncmp(p, word, len) == 0)
-			return true;
+			return i;
 		p += n + (p[n] == ' ');
 	}
-	return false;
+	return -1;
+}
+
+static bool in_words(const char *list, const char *word, size_t len)
+{
+	return word_index(list, word, len) >= 0;
 }
 
 static bool is_bool_flag(const char *name)
@@ -82,9 +89,10 @@ static bool env_is(const char *value, size_t n, const char *name)
 	return strlen(name) == n && strncmp(value, name, n) == 0;
 }
 
-static int on_env(struct engine_cmd *c, const struct flag *f, char *err, size_t errsize)
+/* v: the flag's value (f->value, never NULL for a flag that takes one). */
+static int on_env(struct engine_cmd *c, const struct flag *f, const char *v, char *err,
+		  size_t errsize)
 {
-	const char *v = f->value;
 	if (strncmp(v, "CAPINIT_", 8) != 0)
 		return 0;
 	c->env_capinit = true;
@@ -157,14 +165,15 @@ static void on_security_opt(struct engine_cmd *c, const char *v)
 		c->no_new_privs = on;
 }
 
-static int on_cap(struct engine_cmd *c, const struct flag *f, bool add, char *err, size_t errsize)
+static int on_cap(struct engine_cmd *c, const struct flag *f, const char *v, bool add, char *err,
+		  size_t errsize)
 {
 	char msg[300];
 	capmask m;
 	bool all;
 	/* Podman splits a comma list, Docker takes one name a flag; both
 	 * accept "CAP_X", "x" and ALL (alone). */
-	if (caplist_parse(f->value, f->spelled, true, &m, &all, msg, sizeof msg) != 0) {
+	if (caplist_parse(v, f->spelled, true, &m, &all, msg, sizeof msg) != 0) {
 		fmt_snprintf(err, errsize, "%s run %s", c->engine, msg);
 		return -1;
 	}
@@ -181,22 +190,27 @@ static int on_cap(struct engine_cmd *c, const struct flag *f, bool add, char *er
 	return 0;
 }
 
-/* What would make trials differ from each other or hang: refused unless
- * the value is one of `allowed` (a boolean: when false). */
-static const struct {
-	const char *name, *allowed, *why;
-} refused[] = {
-	{"detach", "", "trials run attached: capinit sees the container end through its client"},
-	{"tty", "", "trials run without a terminal (stdin /dev/null)"},
-	{"privileged", "", "a privileged container has every capability: probe with --cap-add=ALL"},
-	{"rmi", "", "the image would be gone after trial 1"},
-	{"rootfs", "", "trials run an image"},
-	{"help", "", "trials would print the help"},
-	{"name", "", "capinit names each trial's container, to remove it on every way out"},
-	{"cidfile", "", "trial 1's file would fail trial 2"},
-	{"restart", "no", "a trial restarted is no first start"},
-	{"pull", "missing never", "every trial must run the same image: pull it first"},
-};
+/* What would make trials differ from each other or hang: refused (a
+ * boolean: unless false; restart and pull: unless one of the values
+ * allowed), and why, the n-th reason for the n-th flag. */
+static const char refused_flags[] = "detach tty privileged rmi rootfs help name cidfile restart pull";
+static const char refused_why[] =
+	"trials run attached, to see the container end\0"
+	"trials run without a terminal (stdin /dev/null)\0"
+	"it grants every capability: probe with --cap-add=ALL\0"
+	"the image would be gone after trial 1\0"
+	"trials run an image\0"
+	"trials would print the help\0"
+	"capinit names each trial's container\0"
+	"trial 1's file would fail trial 2\0"
+	"a trial restarted is no first start\0"
+	"every trial runs the same image: pull it first";
+
+/* The flags that say something to the probe (on_flag). */
+enum { F_RM, F_CAP_ADD, F_CAP_DROP, F_ENV, F_ENV_FILE, F_USER, F_ENTRYPOINT, F_NETWORK, F_NET,
+       F_POD, F_SYSCTL, F_SECURITY_OPT };
+static const char handled_flags[] =
+	"rm cap-add cap-drop env env-file user entrypoint network net pod sysctl security-opt";
 
 static int on_flag(struct engine_cmd *c, const struct flag *f, char *err, size_t errsize)
 {
@@ -207,36 +221,52 @@ static int on_flag(struct engine_cmd *c, const struct flag *f, char *err, size_t
 			     v);
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-		if (strcmp(n, refused[i].name) == 0 &&
-		    (boolean ? on : !in_words(refused[i].allowed, v, strlen(v))))
-			return refuse(c, f, err, errsize, refused[i].why);
-	if (strcmp(n, "rm") == 0) {
+	int r = word_index(refused_flags, n, strlen(n));
+	const char *allowed = r == 8 ? "no" : r == 9 ? "missing never" : "";
+	if (r >= 0 && (boolean ? on : !in_words(allowed, v, strlen(v)))) {
+		const char *why = refused_why;
+		while (r-- > 0)
+			why += strlen(why) + 1;
+		return refuse(c, f, err, errsize, why);
+	}
+	int k = word_index(handled_flags, n, strlen(n));
+	if (boolean && k != F_RM)
+		return 0;
+	switch (k) {
+	case F_RM:
 		/* Every trial is --rm; the user's own (=false too) goes. */
 		if (f->shared_word)
 			return refuse(c, f, err, errsize, "write --rm as a word of its own");
 		c->skip[f->word] = 1;
-	} else if (boolean) {
-		return 0;
-	} else if (strcmp(n, "cap-add") == 0 || strcmp(n, "cap-drop") == 0) {
-		return on_cap(c, f, n[4] == 'a', err, errsize);
-	} else if (strcmp(n, "env") == 0) {
-		return on_env(c, f, err, errsize);
-	} else if (strcmp(n, "env-file") == 0) {
+		break;
+	case F_CAP_ADD:
+	case F_CAP_DROP:
+		return on_cap(c, f, v, k == F_CAP_ADD, err, errsize);
+	case F_ENV:
+		return on_env(c, f, v, err, errsize);
+	case F_ENV_FILE:
 		c->env_file = true;
-	} else if (strcmp(n, "user") == 0) {
+		break;
+	case F_USER:
 		c->user = v;
-	} else if (strcmp(n, "entrypoint") == 0) {
+		break;
+	case F_ENTRYPOINT:
 		c->entrypoint_given = true;
 		c->entrypoint = v;
-	} else if (strcmp(n, "network") == 0 || strcmp(n, "net") == 0) {
+		break;
+	case F_NETWORK:
+	case F_NET:
 		on_network(c, v);
-	} else if (strcmp(n, "pod") == 0) {
+		break;
+	case F_POD:
 		c->net = ENGINE_NET_SHARED;
-	} else if (strcmp(n, "sysctl") == 0) {
+		break;
+	case F_SYSCTL:
 		on_sysctl(c, v);
-	} else if (strcmp(n, "security-opt") == 0) {
+		break;
+	case F_SECURITY_OPT:
 		on_security_opt(c, v);
+		break;
 	}
 	return 0;
 }
@@ -335,8 +365,8 @@ int engine_cmd_parse(struct engine_cmd *c, char *const *argv, size_t argc, char 
 	c->engine = c->podman ? "podman" : "docker";
 	if ((!c->podman && strcmp(client, "docker") != 0) || argc < 2 ||
 	    strcmp(argv[1], "run") != 0) {
-		fmt_snprintf(err, errsize, "--probe: not an engine's command line (docker run ... "
-					   "IMAGE, or podman run ... IMAGE)");
+		fmt_snprintf(err, errsize, "--probe: not docker run ... IMAGE or podman run ... "
+					   "IMAGE");
 		return -1;
 	}
 	if (argc > ENGINE_ARGS_MAX) {

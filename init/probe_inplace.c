@@ -34,10 +34,10 @@ static int inplace_setup(struct probe_ctx *ctx, int *status, char *err, size_t e
 	*status = 125;
 	if (getpid() != 1) {
 		fmt_snprintf(err, errsize,
-			     "--probe: each trial needs a fresh start, which capinit cannot give "
-			     "here: run it as a container's PID 1 (docker run -e CAPINIT_PROBE=1 "
-			     "IMAGE), as root with CAP_SYS_ADMIN (a sandbox per trial), or "
-			     "through the engine (capinit --probe -- docker run ... IMAGE)");
+			     "--probe: no fresh start for each trial here: run capinit as a "
+			     "container's PID 1 (docker run -e CAPINIT_PROBE=1 IMAGE), as root with "
+			     "CAP_SYS_ADMIN, or through the engine (capinit --probe -- docker run ... "
+			     "IMAGE)");
 		return -1;
 	}
 	/* Alone? waitid without reaping: ECHILD means no child at all. */
@@ -52,18 +52,18 @@ static int inplace_setup(struct probe_ctx *ctx, int *status, char *err, size_t e
 			continue;
 		}
 		fmt_snprintf(err, errsize,
-			     "--probe: processes started before the probe run in this container "
-			     "(a helper of the entrypoint?), and ending a trial ends all but PID "
-			     "1: start the probe as the container's first process, or through "
-			     "the engine (capinit --probe -- docker run ... IMAGE)");
+			     "--probe: processes started before the probe run here, and ending a "
+			     "trial ends all but PID 1: start the probe as the container's first "
+			     "process, or through the engine (capinit --probe -- docker run ... "
+			     "IMAGE)");
 		return -1;
 	}
 	/* Trials of another uid can be ended only with CAP_KILL. */
 	bool other_uid = ctx->ids && ctx->ids->uid != ctx->rt->euid;
 	if (other_uid && !(ctx->rt->effective & CAPMASK_BIT(CAP_KILL))) {
 		fmt_snprintf(err, errsize,
-			     "--probe: trials run as uid %u, and without CAP_KILL capinit could not "
-			     "end them: grant KILL (docker run --cap-add=KILL)",
+			     "--probe: trials run as uid %u: without CAP_KILL capinit could not end "
+			     "them: grant KILL",
 			     (unsigned)ctx->ids->uid);
 		return -1;
 	}
@@ -161,7 +161,7 @@ static pid_t inplace_check(struct probe_ctx *ctx, struct probe_live *live)
 	(void)live;
 	pid_t pid = raw_fork();
 	if (pid == 0)
-		probe_exec_check(ctx, &check_plan, NULL);
+		probe_exec_check(ctx, &check_plan, NULL, -1);
 	return pid;
 }
 
@@ -181,8 +181,7 @@ static int kill_all(char *err, size_t errsize)
 			return 0;
 		if (probe_now_us() > give_up) {
 			fmt_snprintf(err, errsize,
-				     "--probe: the trial's processes did not go away after SIGKILL "
-				     "within %d s; trials cannot be run here",
+				     "--probe: the trial's processes outlived SIGKILL by %d s",
 				     KILL_GIVE_UP_US / 1000000);
 			return -1;
 		}

@@ -257,7 +257,7 @@ static pid_t sandbox_check(struct probe_ctx *ctx, struct probe_live *live)
 		_exit(125);
 	pid_t c = raw_fork();
 	if (c == 0)
-		probe_exec_check(ctx, &check_plan, NULL);
+		probe_exec_check(ctx, &check_plan, NULL, -1);
 	_exit(c < 0 ? 125 : probe_wait_code(c));
 }
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -98,6 +99,18 @@ static bool small(const char *p, const char *end, uint64_t max, int *out)
 	return true;
 }
 
+/* The fields in the order of enum field_bit (field i is bit 1 << i), as
+ * one string; where each goes, for those read by one helper. */
+static const char field_names[] = "Uid\0Gid\0Groups\0SigIgn\0CapInh\0CapPrm\0CapEff\0CapBnd\0"
+				  "CapAmb\0NoNewPrivs\0Seccomp\0Seccomp_filters";
+static const unsigned short field_at[] = {
+	offsetof(struct procstatus, uid),     offsetof(struct procstatus, gid),     0,
+	offsetof(struct procstatus, sig_ign), offsetof(struct procstatus, cap_inh),
+	offsetof(struct procstatus, cap_prm), offsetof(struct procstatus, cap_eff),
+	offsetof(struct procstatus, cap_bnd), offsetof(struct procstatus, cap_amb), 0,
+	offsetof(struct procstatus, seccomp_mode), offsetof(struct procstatus, seccomp_filters),
+};
+
 static unsigned parse_line(const char *line, const char *end, struct procstatus *st)
 {
 	const char *colon = memchr(line, ':', (size_t)(end - line));
@@ -105,40 +118,32 @@ static unsigned parse_line(const char *line, const char *end, struct procstatus 
 		return 0;
 	size_t n = (size_t)(colon - line);
 	const char *v = colon + 1;
+	const char *name = field_names;
+	unsigned i = 0;
+	for (; i < sizeof field_at / sizeof field_at[0]; name += strlen(name) + 1, i++)
+		if (strlen(name) == n && memcmp(line, name, n) == 0)
+			break;
+	if (i == sizeof field_at / sizeof field_at[0])
+		return 0;
+	void *to = (char *)st + field_at[i];
 	uint64_t nnp;
-#define IS(name) (n == sizeof(name) - 1 && memcmp(line, name, n) == 0)
-	if (IS("Uid"))
-		return ids(v, end, st->uid) ? F_UID : 0;
-	if (IS("Gid"))
-		return ids(v, end, st->gid) ? F_GID : 0;
-	if (IS("Groups"))
-		return groups(v, end, st) ? F_GROUPS : 0;
-	if (IS("SigIgn"))
-		return hex64(v, end, &st->sig_ign) ? F_SIGIGN : 0;
-	if (IS("CapInh"))
-		return hex64(v, end, &st->cap_inh) ? F_CAPINH : 0;
-	if (IS("CapPrm"))
-		return hex64(v, end, &st->cap_prm) ? F_CAPPRM : 0;
-	if (IS("CapEff"))
-		return hex64(v, end, &st->cap_eff) ? F_CAPEFF : 0;
-	if (IS("CapBnd"))
-		return hex64(v, end, &st->cap_bnd) ? F_CAPBND : 0;
-	if (IS("CapAmb"))
-		return hex64(v, end, &st->cap_amb) ? F_CAPAMB : 0;
-	if (IS("NoNewPrivs")) {
-		if (!number(&v, end, 10, 1, &nnp) || !at_line_end(v, end))
-			return 0;
-		st->no_new_privs = nnp == 1;
-		return F_NNP;
+	bool ok;
+	if (i < 2) {
+		ok = ids(v, end, to);
+	} else if (i == 2) {
+		ok = groups(v, end, st);
+	} else if (i < 9) {
+		ok = hex64(v, end, to);
+	} else if (i == 9) {
+		ok = number(&v, end, 10, 1, &nnp) && at_line_end(v, end);
+		if (ok)
+			st->no_new_privs = nnp == 1;
+	} else {
+		/* 0 disabled, 1 strict, 2 filter; the filter count is an int in
+		 * the kernel. A malformed optional field is refused. */
+		return small(v, end, i == 10 ? 2 : INT32_MAX, to) ? 1u << i : F_BAD;
 	}
-	/* 0 disabled, 1 strict, 2 filter; the filter count is an int in the
-	 * kernel. */
-	if (IS("Seccomp"))
-		return small(v, end, 2, &st->seccomp_mode) ? F_SECCOMP : F_BAD;
-	if (IS("Seccomp_filters"))
-		return small(v, end, INT32_MAX, &st->seccomp_filters) ? F_SECCOMP_FILTERS : F_BAD;
-#undef IS
-	return 0;
+	return ok ? 1u << i : 0;
 }
 
 int procstatus_parse(const char *text, size_t len, struct procstatus *out)

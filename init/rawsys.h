@@ -46,6 +46,13 @@ static inline int raw_socketpair(int domain, int type, int protocol, int fd[2])
 	return (int)syscall(SYS_socketpair, domain, type, protocol, fd);
 }
 
+/* musl's socket() retries without SOCK_CLOEXEC and SOCK_NONBLOCK for
+ * kernels before 2.6.27. */
+static inline int raw_socket(int domain, int type, int protocol)
+{
+	return (int)syscall(SYS_socket, domain, type, protocol);
+}
+
 static inline int raw_set_nonblock(int fd)
 {
 	return (int)syscall(SYS_fcntl, fd, F_SETFL, O_NONBLOCK);

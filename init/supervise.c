@@ -85,7 +85,7 @@ static int enter_tty_mode(enum tty_mode mode, bool stdin_tty)
 		}
 		if (stdin_tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0)
 			log_debug("TIOCSCTTY: %s", strerror(errno));
-		log_event(&(struct event){.kind = EV_SETSID_DONE});
+		log_event_of(EV_SETSID_DONE, 0, 0, 0, 0);
 		break;
 	case TTY_DETACHED:
 		/* Cannot fail in a fresh child (it leads no group yet); if it
@@ -215,9 +215,9 @@ static void send_rewritten(const struct supervisor *s, pid_t target, int sig)
 {
 	int out = s->cfg->rewrite[sig] >= 0 ? s->cfg->rewrite[sig] : sig;
 	if (out != sig)
-		log_event(&(struct event){.kind = EV_SIGNAL_REWRITTEN, .sig = sig, .to = out});
+		log_event_of(EV_SIGNAL_REWRITTEN, 0, sig, out, 0);
 	if (out == 0) {
-		log_event(&(struct event){.kind = EV_SIGNAL_DROPPED, .sig = out});
+		log_event_of(EV_SIGNAL_DROPPED, 0, out, 0, 0);
 		return;
 	}
 	int rc = kill(target, out);
@@ -229,7 +229,7 @@ static void send_rewritten(const struct supervisor *s, pid_t target, int sig)
 	if (rc != 0 && errno != ESRCH)
 		log_error("forwarding signal %d to %d: %s", out, target, strerror(errno));
 	else
-		log_event(&(struct event){.kind = EV_SIGNAL_FORWARDED, .sig = out, .pid = target});
+		log_event_of(EV_SIGNAL_FORWARDED, target, out, 0, 0);
 }
 
 static void forward(const struct supervisor *s, int sig)
@@ -242,7 +242,7 @@ static void forward(const struct supervisor *s, int sig)
 	 * whatever it was rewritten to (as PID 1 the kernel ignores this). */
 	if (s->cfg->suspend_on_tty_signals &&
 	    (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)) {
-		log_event(&(struct event){.kind = EV_SUSPENDING});
+		log_event_of(EV_SUSPENDING, 0, 0, 0, 0);
 		kill(getpid(), SIGSTOP);
 	}
 }
@@ -281,7 +281,7 @@ static bool wait_events(struct supervisor *s, int timeout_ms)
 	bool child_changed = false;
 	for (size_t i = 0; i < (size_t)n / sizeof info[0]; i++) {
 		int sig = (int)info[i].ssi_signo;
-		log_event(&(struct event){.kind = EV_SIGNAL_RECEIVED, .sig = sig});
+		log_event_of(EV_SIGNAL_RECEIVED, 0, sig, 0, 0);
 		if (sig == SIGCHLD)
 			child_changed = true; /* reaped below, whoever sent it */
 		else if (sig == SIGPIPE && info[i].ssi_code == SI_USER &&
@@ -401,7 +401,7 @@ static void hand_over_terminal(struct supervisor *s)
 		bool own = info.si_code == SI_KERNEL ||
 			   (info.si_code == SI_USER && info.si_pid == s->self);
 		if (own)
-			log_event(&(struct event){.kind = EV_TTY_HANDOFF_IGNORED, .sig = sig});
+			log_event_of(EV_TTY_HANDOFF_IGNORED, 0, sig, 0, 0);
 		else if (s->nearly < sizeof s->early / sizeof s->early[0])
 			s->early[s->nearly++] = sig;
 	}
@@ -495,12 +495,11 @@ int supervise_run(const struct config *cfg, const struct plan *plan, const struc
 		/* dumb-init -c logs the same step; its only target, the direct
 		 * child, is already reaped, so nothing is sent (a reaped pid
 		 * may belong to someone else by now). */
-		log_event(&(struct event){.kind = EV_SIGNAL_FORWARDED, .sig = SIGTERM,
-					  .pid = s.child});
+		log_event_of(EV_SIGNAL_FORWARDED, s.child, SIGTERM, 0, 0);
 	}
 	if (s.is_pid1)
 		grace_drain(&s);
 	int code = exit_status_of(&s);
-	log_event(&(struct event){.kind = EV_GOODBYE, .status = code});
+	log_event_of(EV_GOODBYE, 0, 0, 0, code);
 	return code;
 }

@@ -59,6 +59,9 @@ RELEASE_CFLAGS := $(filter-out -DPROGRAM_COMMIT=%,$(CFLAGS_STATIC)) -DPROGRAM_CO
 	-ffile-prefix-map=$(CURDIR)=.
 RELEASE_LDFLAGS := $(LDFLAGS_STATIC) -Wl,--build-id=none
 
+# The Makefile's flags by object ($(1): the source, $(2): the architecture).
+release_obj_cflags = $(call obj_cflags,$(basename $(notdir $(1))),$(if $(filter amd64,$(2)),x86_64))
+
 RELEASE_BINS := $(addprefix dist/capinit-linux-,$(RELEASE_ARCHES))
 RELEASE_IMAGES := $(addprefix dist/capinit-image-linux-,$(addsuffix .tar,$(RELEASE_ARCHES)))
 
@@ -100,14 +103,17 @@ build/release/commit: FORCE
 
 # One object per source file, as the Makefile builds them: mk/layout.ld
 # places code and data by object.
-dist/capinit-linux-%: $(SRCS) $(HDRS) $(LD_SCRIPTS) build/release/%/libcap/lib/libcap.a build/release/commit
+dist/capinit-linux-%: $(SRCS) $(HDRS) $(LD_SCRIPTS) scripts/elf-drop-sections.py \
+		build/release/%/libcap/lib/libcap.a build/release/commit
 	@mkdir -p dist build/release/$*/obj
-	@set -e; for f in $(SRCS); do \
-		echo "$(release_cc_$*) ... -c $$f"; \
-		$(release_cc_$*) $(RELEASE_CFLAGS) -Ibuild/release/$*/libcap/include -c $$f \
-			-o build/release/$*/obj/$$(basename $$f .c).o; done
+	@set -e; $(foreach f,$(SRCS),\
+		echo "$(release_cc_$*) ... $(call release_obj_cflags,$f,$*) -c $f"; \
+		$(release_cc_$*) $(RELEASE_CFLAGS) $(call release_obj_cflags,$f,$*) \
+			-Ibuild/release/$*/libcap/include -c $f \
+			-o build/release/$*/obj/$(basename $(notdir $f)).o;)
 	$(release_cc_$*) $(patsubst init/%.c,build/release/$*/obj/%.o,$(SRCS)) \
 		-Lbuild/release/$*/libcap/lib -lcap $(RELEASE_LDFLAGS) -o $@
+	$(PYTHON) scripts/elf-drop-sections.py $@
 	@file -b $@ | grep -q 'statically linked' || { echo "$@ is not static" >&2; rm -f $@; exit 1; }
 
 dist/capinit-image-linux-%.tar: dist/capinit-linux-% scripts/image-archive.py
