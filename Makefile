@@ -15,6 +15,9 @@ VERSION := 0.3.0
 # The commit a binary is built from, for --version; "unknown" outside git.
 COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PYTHON ?= /usr/bin/python3
+# Build tools that run on the build machine (scripts/elf-drop-sections.c).
+HOSTCC ?= cc
+ELF_DROP_SECTIONS := build/host/elf-drop-sections
 
 SRCS := $(wildcard init/*.c)
 HDRS := $(wildcard init/*.h)
@@ -105,13 +108,17 @@ build/obj/commit: FORCE | build
 	@mkdir -p build/obj
 	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' > $@
 
-# scripts/elf-drop-sections.py: the section header table, which only tools
+# scripts/elf-drop-sections.c: the section header table, which only tools
 # read, goes from the stripped file (1.3 kB; `readelf -l` still reads it).
-build/capinit: $(OBJS) $(LIBCAP_DEP) $(LD_SCRIPTS) scripts/elf-drop-sections.py | build
+build/capinit: $(OBJS) $(LIBCAP_DEP) $(LD_SCRIPTS) $(ELF_DROP_SECTIONS) | build
 	$(CC_STATIC) $(OBJS) $(LIBCAP_FLAGS) $(LDFLAGS_STATIC) -o $@
-	$(PYTHON) scripts/elf-drop-sections.py $@
+	$(ELF_DROP_SECTIONS) $@
 	@printf 'build/capinit: %s bytes, %s\n' "$$(stat -c %s $@)" \
 		"$$(file -b $@ | grep -o 'statically linked\|static-pie linked\|dynamically linked')"
+
+$(ELF_DROP_SECTIONS): scripts/elf-drop-sections.c
+	@mkdir -p $(@D)
+	$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(LIBCAP_PREFIX)/lib/libcap.a:
 	scripts/build-libcap-musl.sh $(LIBCAP_PREFIX)
@@ -168,8 +175,8 @@ test-unit: $(UNIT_TESTS) $(UNIT_SWEEPS)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-		--inline-suppr --std=c11 -I init --suppress=missingIncludeSystem init
-	clang-tidy --quiet $(SRCS) -- -std=gnu11 -Iinit -I$(or $(LIBCAP_PREFIX),/usr)/include
+		--inline-suppr --std=c11 -I init --suppress=missingIncludeSystem init scripts/elf-drop-sections.c
+	clang-tidy --quiet $(SRCS) scripts/elf-drop-sections.c -- -std=gnu11 -Iinit -I$(or $(LIBCAP_PREFIX),/usr)/include
 
 test-integration: build/capinit
 	$(PYTHON) -m pytest -q tests/integration

@@ -140,7 +140,7 @@ for name in "${NAMES[@]}"; do
 	p=${PATHOF[$name]}
 	record "$name" size_bytes "$(stat -Lc %s -- "$p")"
 	# size(1) reads the section headers; capinit's file has none
-	# (scripts/elf-drop-sections.py), so the loaded segments say it: text
+	# (scripts/elf-drop-sections.c), so the loaded segments say it: text
 	# the read-only ones (the ELF headers included), data the writable
 	# one's file part, BSS the rest of its memory (from the end of the
 	# data, page alignment included).

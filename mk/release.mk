@@ -103,7 +103,7 @@ build/release/commit: FORCE
 
 # One object per source file, as the Makefile builds them: mk/layout.ld
 # places code and data by object.
-dist/capinit-linux-%: $(SRCS) $(HDRS) $(LD_SCRIPTS) scripts/elf-drop-sections.py \
+dist/capinit-linux-%: $(SRCS) $(HDRS) $(LD_SCRIPTS) $(ELF_DROP_SECTIONS) \
 		build/release/%/libcap/lib/libcap.a build/release/commit
 	@mkdir -p dist build/release/$*/obj
 	@set -e; $(foreach f,$(SRCS),\
@@ -113,7 +113,7 @@ dist/capinit-linux-%: $(SRCS) $(HDRS) $(LD_SCRIPTS) scripts/elf-drop-sections.py
 			-o build/release/$*/obj/$(basename $(notdir $f)).o;)
 	$(release_cc_$*) $(patsubst init/%.c,build/release/$*/obj/%.o,$(SRCS)) \
 		-Lbuild/release/$*/libcap/lib -lcap $(RELEASE_LDFLAGS) -o $@
-	$(PYTHON) scripts/elf-drop-sections.py $@
+	$(ELF_DROP_SECTIONS) $@
 	@file -b $@ | grep -q 'statically linked' || { echo "$@ is not static" >&2; rm -f $@; exit 1; }
 
 dist/capinit-image-linux-%.tar: dist/capinit-linux-% scripts/image-archive.py
