@@ -23,7 +23,7 @@ stage lint make lint
 stage integration /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/integration
 # Real Debian daemons (nginx, apache2, chronyd, sshd, dnsmasq, ping) from a
 # container's first start: the ground truth by ordinary runs, and --probe /
-# --probe-verify held to it. The quick cases only (about 4 minutes on 2
+# --probe-verify held to it. The quick cases only (about 3 minutes on 2
 # cores); `-m "not search"` runs every probe, `-m search` finds the ground
 # truth from scratch (tests/daemons/conftest.py).
 daemons() {

@@ -147,9 +147,12 @@ class Daemon:
 
 
 COMMON_MOUNTS = ("/run", "/tmp", "/var/log")
-# /run/lock is there in a Debian system and image (/var/lock points to it);
-# nothing else of the host's /run belongs to an image.
-COMMON_SEED = ("/run/lock",)
+# /run/lock is there in every Debian image (base-files makes it, empty, mode
+# 1777; /var/lock points to it): made so here, not copied from the host,
+# whose /run is not an image's (a machine without systemd may lack it, and
+# one with it holds other programs' locks there). Nothing else of the
+# host's /run belongs to an image.
+COMMON_DIRS = (("/run/lock", 0o1777),)
 
 
 def as_nobody_check(check):
@@ -364,7 +367,12 @@ class Lab:
                 dst.mkdir()
                 os.chown(dst, 0, 0)
                 os.chmod(dst, 0o1777 if m == "/tmp" else 0o755)
-        for p in COMMON_SEED + tuple(d.seed):
+        for p, mode in COMMON_DIRS:
+            dst = root / p.lstrip("/")
+            dst.mkdir(parents=True, exist_ok=True)
+            os.chown(dst, 0, 0)
+            os.chmod(dst, mode)
+        for p in d.seed:
             if os.path.lexists(p):
                 dst = root / p.lstrip("/")
                 dst.parent.mkdir(parents=True, exist_ok=True)
