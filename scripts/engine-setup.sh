@@ -15,6 +15,8 @@
 # image is built from local files, and an engine that cannot start must fail
 # the suite with the reason instead of skipping it.
 set -euo pipefail
+# shellcheck source=scripts/lib/apt-install.sh
+. "$(dirname "$0")/lib/apt-install.sh"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 state=$top/build/engine
@@ -43,7 +45,7 @@ install_pkgs() {
         return
     fi
     say "installing ${missing[*]}"
-    apt-get update -q
+    apt_update engine-setup
     # This suite starts and stops dockerd itself: a policy-rc.d keeps the
     # package's service from being started behind its back during the install.
     local policy=/usr/sbin/policy-rc.d made_policy=0

@@ -8,6 +8,8 @@
 # toolchain of our own. Debian 12 has no musl-dev:riscv64; scripts/
 # build-musl-cross.sh builds musl from Debian's source with the cross gcc.
 set -euo pipefail
+# shellcheck source=scripts/lib/apt-install.sh
+. "$(dirname "$0")/lib/apt-install.sh"
 
 foreign=(arm64 armhf ppc64el s390x)
 packages=(
@@ -56,5 +58,5 @@ unsafe=(-o DPkg::Options::=--force-unsafe-io)
 # A third-party source without the foreign architectures makes update report
 # errors for lists we do not use; the install below says if anything we need
 # is really missing.
-$sudo apt-get "${lock[@]}" update -q || echo "install-cross-deps: apt-get update reported errors (continuing)" >&2
+apt_update install-cross-deps
 DEBIAN_FRONTEND=noninteractive $sudo apt-get "${lock[@]}" "${unsafe[@]}" install -y -q --no-install-recommends "${missing[@]}"

@@ -16,6 +16,24 @@ apt_missing() {
     done
 }
 
+# apt-get update, retried; a run that still fails in part is a warning, not
+# an error. The archive's mirrors are sometimes caught mid-sync ("File has
+# unexpected size ... Mirror sync in progress?"), often for an index the
+# caller does not need (the foreign architectures the cross packages add);
+# apt keeps the lists it did get, and the install that follows fails, and
+# says so, if a package it needs is not in them.
+apt_update() {
+    local who=$1 sudo="" try
+    shift
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    for try in 1 2 3; do
+        $sudo apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 "$@" update -q && return 0
+        echo "$who: apt-get update failed (try $try of 3)" >&2
+        [ "$try" -eq 3 ] || sleep $((try * 10))
+    done
+    echo "$who: apt-get update failed in part; installing from the lists apt has" >&2
+}
+
 apt_install_missing() {
     local who=$1 sudo=""
     shift
@@ -30,7 +48,7 @@ apt_install_missing() {
     # Another apt user (a parallel script, unattended upgrades) may hold the
     # lock for a while: wait for it rather than fail.
     local lock=(-o DPkg::Lock::Timeout=600)
-    $sudo apt-get "${lock[@]}" update -q
+    apt_update "$who"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get "${lock[@]}" ${APT_EXTRA[@]+"${APT_EXTRA[@]}"} \
         install -y -q --no-install-recommends "${missing[@]}"
 }
