@@ -24,6 +24,13 @@
 #define PORT_MAX_US 200000
 #define CHECK_FIRST_US 100000
 #define CHECK_MAX_US 1000000
+/* A port alone is believed only once it has stayed bound, with COMMAND
+ * running, this long (or until the timeout, if that comes first): a server
+ * binds as root and drops its privileges after, and a failed drop ends it
+ * milliseconds later (dnsmasq without SETGID exits 5 after binding 53/udp).
+ * Seen at once, that trial "worked" and the search went wrong or was
+ * redone. With a check command the check decides instead. */
+#define PORT_HOLD_US 300000
 
 long long probe_now_us(void)
 {
@@ -225,6 +232,7 @@ static int observe(struct probe_ctx *ctx, struct probe_live *live, struct lastli
 	bool port_ok = cfg->probe_port == 0;
 	long long next_port = 0, port_gap = PORT_FIRST_US;
 	long long next_check = 0, check_gap = CHECK_FIRST_US;
+	long long held_from = 0, hold_end = 0; /* the port alone: PORT_HOLD_US */
 	for (;;) {
 		read_signals(ctx, live);
 		read_exec(live);
@@ -251,6 +259,19 @@ static int observe(struct probe_ctx *ctx, struct probe_live *live, struct lastli
 			return 0;
 		}
 		long long now = probe_now_us();
+		if (held_from && now >= hold_end) {
+			/* COMMAND ran through the hold (collected above); is the
+			 * port still its own? */
+			if (ctx->runner->port_bound(ctx, live) > 0) {
+				t->works = true;
+				t->reason = PROBE_R_LISTENING;
+				fmt_snprintf(t->why, sizeof t->why, "listened on %u/%s",
+					     cfg->probe_port, proto(cfg));
+				return 0;
+			}
+			port_ok = false;
+			held_from = 0;
+		}
 		if (now >= deadline) {
 			judge_timeout(ctx, port_ok, t);
 			return 0;
@@ -263,19 +284,15 @@ static int observe(struct probe_ctx *ctx, struct probe_live *live, struct lastli
 				port_gap = port_gap * 2 > PORT_MAX_US ? PORT_MAX_US : port_gap * 2;
 			}
 			if (port_ok && !cfg->probe_check) {
-				/* Still running at this moment (collected above)? */
-				ctx->runner->collect(ctx, live);
-				if (live->app_done)
-					continue;
-				t->works = true;
-				t->reason = PROBE_R_LISTENING;
-				fmt_snprintf(t->why, sizeof t->why, "listened on %u/%s",
-					     cfg->probe_port, proto(cfg));
-				return 0;
+				held_from = now;
+				hold_end = now + PORT_HOLD_US < deadline ? now + PORT_HOLD_US : deadline;
+				continue;
 			}
 			if (!port_ok && next_port < wake)
 				wake = next_port;
 		}
+		if (held_from && hold_end < wake)
+			wake = hold_end;
 		if (live->execd && port_ok && cfg->probe_check) {
 			if (live->check_done) {
 				bool passed = WIFEXITED(live->check_status) &&

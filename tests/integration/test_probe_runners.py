@@ -8,6 +8,7 @@ trial in new PID and mount namespaces, every writable filesystem an overlay.
 As PID 1 without CAP_SYS_ADMIN it runs trials in place, and only when it is
 alone in its container. Neither walks /proc to decide what to kill.
 """
+import json
 import os
 import re
 import shutil
@@ -233,6 +234,35 @@ def test_a_udp_server_is_found_by_its_bound_socket(capinit):
     r = ns_run(script, net=True)
     assert "probe-exit=0" in r.stdout, r.stdout + r.stderr
     assert "listened on 5353/udp" in r.stderr
+
+
+def test_a_port_counts_only_if_the_app_survives_its_privilege_drop(capinit, tmp_path):
+    """A server binds as root and drops its privileges after; without the
+    capability the drop fails and the server exits milliseconds later
+    (dnsmasq without SETGID exits 5 after binding 53/udp). A port seen in
+    that window is not a working trial: the set must hold SETGID. Believed
+    at once, the trials without SETGID "worked" and the probe printed
+    nothing needed, or was redone."""
+    server = tmp_path / "server.py"
+    server.write_text(
+        "import os, socket, sys, time\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "s.bind(('127.0.0.1', 5353))\n"
+        "time.sleep(0.05)\n"
+        "try:\n"
+        "    os.setgroups([])\n"
+        "except PermissionError:\n"
+        "    sys.exit(5)\n"
+        "time.sleep(30)\n")
+    server.chmod(0o644)
+    tmp_path.chmod(0o755)
+    script = (f"ip link set lo up; {capinit} --probe --probe-json --probe-port=5353/udp "
+              f"--probe-timeout=3 -- /usr/bin/python3 {server}; echo probe-exit=$?")
+    r = ns_run(script, net=True)
+    assert "probe-exit=0" in r.stdout, r.stdout + r.stderr
+    data = json.loads(r.stdout[:r.stdout.rindex("probe-exit=")])
+    assert data["needed"] == ["SETGID"], r.stdout + r.stderr
+    assert data["redone"] is False, r.stderr
 
 
 def test_a_daemonizing_app_is_reported_as_such(capinit):
